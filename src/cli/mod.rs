@@ -1,0 +1,402 @@
+//! Command-line roles and tools: argument parsing and wiring only. Each subcommand loads the
+//! config, opens what it needs and calls into the library; no queue logic lives here.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow};
+use clap::{Parser, Subcommand};
+
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::domain::Channel;
+use crate::hub::{Hub, IssueRequest, Outcome, QueueService, Status};
+use crate::store::Store;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kiosk",
+    version,
+    about = "Kiosk firmware for public administrative service points"
+)]
+pub struct Cli {
+    /// Site config (TOML). Without it the embedded demo config is used.
+    #[arg(long, global = true, env = "KIOSK_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// SQLite database path; overrides [store] path in the config.
+    #[arg(long, global = true, env = "KIOSK_DB")]
+    pub db: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the service point: hub (and, later, the touchscreen) until Ctrl-C.
+    Run,
+    /// Run the hub alone, headless.
+    Hub,
+    /// Check config files; prints every problem with file, line, column and key.
+    CheckConfig {
+        /// Files to check (default: the --config file, or the embedded demo).
+        files: Vec<PathBuf>,
+    },
+    /// Issue a ticket (as the kiosk would) and print it.
+    Issue {
+        #[arg(long)]
+        service: String,
+        /// Priority group id from the config (e.g. elderly).
+        #[arg(long)]
+        priority: Option<String>,
+        /// Procedure field (lĩnh vực) the ticket is for; the quota counts per field.
+        #[arg(long)]
+        field: Option<String>,
+        /// Citizen identity number for the quota (stored only as a salted hash).
+        #[arg(long)]
+        citizen_id: Option<String>,
+        /// Issue this many tickets, one durable commit each (0 = until killed).
+        #[arg(long, default_value_t = 1)]
+        repeat: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Call the next ticket to a counter (or a given ticket with --ticket).
+    Call {
+        #[arg(long)]
+        counter: u32,
+        /// Call this ticket (e.g. A023) instead of the next in line.
+        #[arg(long)]
+        ticket: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Act on a counter's current ticket, or pause/resume the counter.
+    Counter {
+        /// Counter number.
+        counter: u32,
+        #[command(subcommand)]
+        action: CounterAction,
+    },
+    /// Withdraw a waiting or called ticket.
+    Cancel { code: String },
+    /// Queues, waiting counts and the last calls.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure performance.
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CounterAction {
+    Recall,
+    Serve,
+    Done,
+    NoShow,
+    Transfer { service: String },
+    Pause { reason: String },
+    Resume,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchWhat {
+    /// Durable issue and call latency against a bare rusqlite insert.
+    Issue {
+        /// Operations to time.
+        #[arg(long, default_value_t = 2000)]
+        n: usize,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(cli: &Cli) -> Result<Config> {
+    let mut config = match &cli.config {
+        Some(path) => Config::load(path).map_err(|e| anyhow!("invalid config:\n{e}"))?,
+        None => Config::demo().map_err(|e| anyhow!("invalid embedded demo config:\n{e}"))?,
+    };
+    if let Some(db) = &cli.db {
+        config.db_path = db.clone();
+    }
+    Ok(config)
+}
+
+fn open_service(config: Config) -> Result<QueueService> {
+    let store = Store::open(&config.db_path)?;
+    Ok(QueueService::new(
+        Arc::new(config),
+        store,
+        Arc::new(SystemClock),
+    )?)
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match &cli.command {
+        Command::CheckConfig { files } => Ok(check_config(&cli, files)),
+        Command::Run | Command::Hub => run_hub(load_config(&cli)?),
+        Command::Issue {
+            service,
+            priority,
+            field,
+            citizen_id,
+            repeat,
+            json,
+        } => {
+            let mut q = open_service(load_config(&cli)?)?;
+            let req = IssueRequest {
+                service_id: service.clone(),
+                priority_group: priority.clone(),
+                channel: Channel::Cli,
+                field: field.clone(),
+                citizen_id: citizen_id.clone(),
+            };
+            let mut out = std::io::stdout().lock();
+            let mut i = 0u64;
+            while *repeat == 0 || i < *repeat {
+                let issued = q.issue_ticket(&req)?;
+                // Printed only after the commit: a line on stdout means the ticket is durable.
+                if *json {
+                    writeln!(out, "{}", serde_json::to_string(&issued)?)?;
+                } else {
+                    let wait = issued
+                        .wait
+                        .map(|w| format!(", wait {}-{} min", w.low_minutes, w.high_minutes))
+                        .unwrap_or_default();
+                    writeln!(
+                        out,
+                        "issued {} id={} seq={} ({} ahead{wait})",
+                        issued.ticket.code,
+                        issued.ticket.id,
+                        issued.ticket.seq,
+                        issued.people_ahead
+                    )?;
+                }
+                out.flush()?;
+                i += 1;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Call {
+            counter,
+            ticket,
+            json,
+        } => {
+            let mut q = open_service(load_config(&cli)?)?;
+            let outcome = match ticket {
+                Some(code) => q.call_ticket(*counter, code)?,
+                None => q.call_next(*counter)?,
+            };
+            print_outcome(
+                &outcome,
+                *json,
+                &format!("counter {counter}: nobody is waiting"),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Counter { counter, action } => {
+            let mut q = open_service(load_config(&cli)?)?;
+            let c = *counter;
+            let outcome = match action {
+                CounterAction::Recall => q.recall(c)?,
+                CounterAction::Serve => q.start_serving(c)?,
+                CounterAction::Done => q.finish(c)?,
+                CounterAction::NoShow => q.mark_no_show(c)?,
+                CounterAction::Transfer { service } => q.transfer(c, service)?,
+                CounterAction::Pause { reason } => q.pause(c, reason)?,
+                CounterAction::Resume => q.resume(c)?,
+            };
+            print_outcome(&outcome, false, "")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Cancel { code } => {
+            let mut q = open_service(load_config(&cli)?)?;
+            print_outcome(&q.cancel(code)?, false, "")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status { json } => {
+            let config = load_config(&cli)?;
+            let mut q = open_service(config.clone())?;
+            let status = q.status()?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                print!("{}", render_status(&config, &status));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            what: BenchWhat::Issue { n, json },
+        } => {
+            let report = crate::bench::bench_issue(&load_config(&cli)?, *n)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{report}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn check_config(cli: &Cli, files: &[PathBuf]) -> ExitCode {
+    let results: Vec<(String, Result<Config, crate::config::ConfigError>)> = if files.is_empty() {
+        match &cli.config {
+            Some(p) => vec![(p.display().to_string(), Config::load(p))],
+            None => vec![(crate::config::DEMO_NAME.to_string(), Config::demo())],
+        }
+    } else {
+        files
+            .iter()
+            .map(|p| (p.display().to_string(), Config::load(p)))
+            .collect()
+    };
+    let mut failed = false;
+    for (name, result) in results {
+        match result {
+            Ok(c) => println!(
+                "{name}: ok ({} services, {} counters, {} priority groups)",
+                c.services.len(),
+                c.counters.len(),
+                c.priority_groups.len()
+            ),
+            Err(e) => {
+                failed = true;
+                eprintln!("{e}");
+                eprintln!("{name}: {} problem(s)", e.problems.len());
+            }
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn print_outcome(outcome: &Outcome, json: bool, nothing: &str) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(outcome)?);
+        return Ok(());
+    }
+    if outcome.events.is_empty() && !nothing.is_empty() {
+        println!("{nothing}");
+    }
+    for e in &outcome.events {
+        let code = e.code.as_deref().unwrap_or("-");
+        match e.counter {
+            Some(c) => println!("{} {code} (counter {c})", e.kind),
+            None => println!("{} {code}", e.kind),
+        }
+    }
+    Ok(())
+}
+
+/// The status as a plain-text table.
+pub fn render_status(config: &Config, status: &Status) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} ({}) - service day {}",
+        config.site.name.vi, status.site, status.service_day
+    );
+    let _ = writeln!(
+        s,
+        "{:<34} {:>6} {:>7} {:>6} {:>7} {:>5} {:>7} {:>8}  wait (new)",
+        "service", "prefix", "waiting", "called", "serving", "done", "no-show", "counters",
+    );
+    for q in &status.services {
+        let wait = q
+            .wait_for_new
+            .map(|w| format!("{}-{} min", w.low_minutes, w.high_minutes))
+            .unwrap_or_else(|| "no counter open".into());
+        let label = format!("{} ({})", q.name_vi, q.id);
+        let _ = writeln!(
+            s,
+            "{:<34} {:>6} {:>7} {:>6} {:>7} {:>5} {:>7} {:>8}  {}",
+            label,
+            q.prefix,
+            q.counts.waiting,
+            q.counts.called,
+            q.counts.serving,
+            q.counts.done,
+            q.counts.no_show,
+            q.open_counters,
+            wait
+        );
+    }
+    if status.last_calls.is_empty() {
+        let _ = writeln!(s, "no calls yet");
+    } else {
+        let _ = writeln!(s, "last calls:");
+        for e in &status.last_calls {
+            let local = e.at.with_timezone(&config.site.timezone);
+            let counter = e
+                .counter
+                .and_then(|n| config.counter(n))
+                .map(|c| c.name.vi.clone())
+                .unwrap_or_else(|| "?".into());
+            let _ = writeln!(
+                s,
+                "  {} {} -> {} ({})",
+                local.format("%H:%M:%S"),
+                e.code.as_deref().unwrap_or("?"),
+                counter,
+                e.kind
+            );
+        }
+    }
+    s
+}
+
+fn run_hub(config: Config) -> Result<ExitCode> {
+    let db = config.db_path.clone();
+    let service = open_service(config.clone())
+        .with_context(|| format!("opening the database {}", db.display()))?;
+    let (hub, handle) = Hub::start(service);
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let status = handle.status().await?;
+        print!("{}", render_status(&config, &status));
+        println!(
+            "hub running on {} (database {}); Ctrl-C to stop",
+            config.site.path(),
+            db.display()
+        );
+        let mut events = handle.subscribe();
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => break,
+                e = events.recv() => match e {
+                    Ok(e) => println!("event {} {} {}", e.kind, e.code.unwrap_or_default(),
+                        e.counter.map(|c| format!("counter {c}")).unwrap_or_default()),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        eprintln!("(missed {n} events in the log view)");
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                },
+            }
+        }
+        anyhow::Ok(())
+    })?;
+    drop(handle);
+    hub.join();
+    Ok(ExitCode::SUCCESS)
+}

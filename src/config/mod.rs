@@ -1,0 +1,626 @@
+//! Site configuration: read a TOML file (or the embedded demo), validate everything at once,
+//! and hand out typed config. Loading order: built-in defaults, then the file, then the few
+//! environment overrides the CLI passes in (`KIOSK_DB`).
+//! Depends on `domain` for the value types it produces; no I/O beyond reading the one file.
+
+pub mod reader;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveTime;
+use chrono_tz::Tz;
+use toml::de::DeTable;
+
+use crate::domain::{NumberRange, PriorityRule, QuotaRule};
+pub use reader::Problem;
+use reader::{Problems, TableReader};
+
+/// The demo config, compiled in so that `kiosk run` works with no file at all.
+pub const DEMO_TOML: &str = include_str!("../../kiosk-config/demo.toml");
+/// How the embedded demo is named in messages.
+pub const DEMO_NAME: &str = "<embedded kiosk-config/demo.toml>";
+
+/// A name in the two languages the kiosk speaks: Vietnamese first.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Names {
+    pub vi: String,
+    pub en: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// This point's id, unique under its branch (e.g. `phuong-kim-lien`).
+    pub id: String,
+    /// The branch of the centre that runs it (e.g. `cn-07`).
+    pub branch: String,
+    /// The centre (e.g. `hn.ttpvhcc`).
+    pub centre: String,
+    pub name: Names,
+    pub timezone: Tz,
+    /// Local hour at which a new service day starts and numbers start again.
+    pub reset_hour: u32,
+    /// Opening hours per weekday key (`mon`..`sun`); an empty list means closed.
+    pub opening_hours: BTreeMap<String, Vec<(NaiveTime, NaiveTime)>>,
+}
+
+impl Site {
+    /// `centre/branch/id`, how the centre names this point.
+    pub fn path(&self) -> String {
+        format!("{}/{}/{}", self.centre, self.branch, self.id)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub id: String,
+    /// One or two capital letters printed before the number.
+    pub prefix: String,
+    pub name: Names,
+    /// Procedure fields (lĩnh vực) this queue takes, as the national catalogue names them.
+    pub fields: Vec<String>,
+    pub range: NumberRange,
+    pub daily_cap: Option<u32>,
+    /// Starting estimate of one service, before history refines it.
+    pub avg_service_minutes: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Counter {
+    pub number: u32,
+    pub name: Names,
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PriorityGroup {
+    pub id: String,
+    pub name: Names,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where this config came from, for messages.
+    pub source: String,
+    pub site: Site,
+    pub db_path: PathBuf,
+    pub number_width: usize,
+    /// Issue tickets outside the opening hours (demo and testing); a real site says no.
+    pub allow_outside_hours: bool,
+    pub services: Vec<Service>,
+    pub counters: Vec<Counter>,
+    pub priority_rule: PriorityRule,
+    pub priority_groups: Vec<PriorityGroup>,
+    pub max_recalls: u32,
+    pub quota: QuotaRule,
+    /// Days after which citizens' identity hashes are erased.
+    pub quota_retention_days: u32,
+}
+
+impl Config {
+    pub fn service(&self, id: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.id == id)
+    }
+
+    pub fn counter(&self, number: u32) -> Option<&Counter> {
+        self.counters.iter().find(|c| c.number == number)
+    }
+
+    pub fn priority_group(&self, id: &str) -> Option<&PriorityGroup> {
+        self.priority_groups.iter().find(|g| g.id == id)
+    }
+
+    /// Counters that serve a service.
+    pub fn counters_for(&self, service_id: &str) -> impl Iterator<Item = &Counter> {
+        self.counters
+            .iter()
+            .filter(move |c| c.services.iter().any(|s| s == service_id))
+    }
+
+    /// The embedded demo config.
+    pub fn demo() -> Result<Config, ConfigError> {
+        Config::parse(DEMO_NAME, DEMO_TOML)
+    }
+
+    /// Read and validate a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            problems: vec![Problem {
+                file: name.clone(),
+                line: 0,
+                column: 0,
+                key: String::new(),
+                message: format!("cannot read the file: {e}"),
+            }],
+        })?;
+        Config::parse(&name, &text)
+    }
+
+    /// Validate config text; every problem is reported, not just the first.
+    pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
+        let mut problems = Problems::new(file, text);
+        let (doc, syntax_errors) = DeTable::parse_recoverable(text);
+        for e in &syntax_errors {
+            let span = e.span().unwrap_or(0..0);
+            problems.at(&span, "", format!("TOML syntax: {}", e.message().trim()));
+        }
+        // Past a syntax error the document is a guess; checking its keys would only add noise.
+        if !syntax_errors.is_empty() {
+            return Err(ConfigError {
+                problems: problems.into_sorted(),
+            });
+        }
+        let config = read_config(file, &doc, &mut problems);
+        match config {
+            Some(c) if problems.is_empty() => Ok(c),
+            _ => Err(ConfigError {
+                problems: problems.into_sorted(),
+            }),
+        }
+    }
+}
+
+/// Every problem found in a config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+type Span = std::ops::Range<usize>;
+
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+fn read_names(t: &mut TableReader, key: &str, problems: &mut Problems) -> Option<Names> {
+    let mut sub = t.table(key, true, problems)?;
+    let vi = sub.string("vi", true, problems);
+    let en = sub.string("en", true, problems);
+    for (lang, value) in [("vi", &vi), ("en", &en)] {
+        if value.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            let span = sub.span();
+            problems.at(&span, &sub.key_path(lang), "must not be empty");
+        }
+    }
+    sub.finish(&["vi", "en"], problems);
+    // Names are shown on screen and printed: store them NFC-clean of stray whitespace.
+    Some(Names {
+        vi: vi?.trim().to_string(),
+        en: en?.trim().to_string(),
+    })
+}
+
+/// An identifier: lowercase letters, digits, '-', '.', '_'; used in URLs and reports.
+fn check_id(id: &str, span: &std::ops::Range<usize>, key: &str, problems: &mut Problems) {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.' | '_'));
+    if !ok {
+        problems.at(
+            span,
+            key,
+            format!(
+                "\"{id}\" is not a valid id; use 1-64 lowercase ASCII letters, digits, '-', '.' or '_'"
+            ),
+        );
+    }
+}
+
+fn parse_hours(text: &str) -> Result<Vec<(NaiveTime, NaiveTime)>, String> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("closed") {
+        return Ok(Vec::new());
+    }
+    let mut spans = Vec::new();
+    for part in text.split(',') {
+        let (a, b) = part
+            .trim()
+            .split_once('-')
+            .ok_or_else(|| format!("\"{}\" is not a time span like 07:30-11:30", part.trim()))?;
+        let parse = |s: &str| {
+            NaiveTime::parse_from_str(s.trim(), "%H:%M")
+                .map_err(|_| format!("\"{}\" is not a time like 07:30", s.trim()))
+        };
+        let (from, to) = (parse(a)?, parse(b)?);
+        if from >= to {
+            return Err(format!("{} is not before {}", a.trim(), b.trim()));
+        }
+        if let Some(&(_, prev_end)) = spans.last()
+            && from < prev_end
+        {
+            return Err(format!("spans overlap or are out of order at {}", a.trim()));
+        }
+        spans.push((from, to));
+    }
+    Ok(spans)
+}
+
+fn read_site(root: &mut TableReader, problems: &mut Problems) -> Option<Site> {
+    let mut t = root.table("site", true, problems)?;
+    let id = t.spanned_string("id", true, problems);
+    let branch = t.spanned_string("branch", true, problems);
+    let centre = t.spanned_string("centre", true, problems);
+    for (key, v) in [("id", &id), ("branch", &branch), ("centre", &centre)] {
+        if let Some((s, span)) = v {
+            check_id(s, span, &t.key_path(key), problems);
+        }
+    }
+    let name = read_names(&mut t, "name", problems);
+    let timezone = match t.spanned_string("timezone", false, problems) {
+        None => Some(chrono_tz::Asia::Ho_Chi_Minh),
+        Some((tz, span)) => match tz.parse::<Tz>() {
+            Ok(tz) => Some(tz),
+            Err(_) => {
+                problems.at(
+                    &span,
+                    &t.key_path("timezone"),
+                    format!(
+                        "\"{tz}\" is not a time zone; use an IANA name such as \"Asia/Ho_Chi_Minh\""
+                    ),
+                );
+                None
+            }
+        },
+    };
+    let reset_hour = t.integer("reset_hour", false, 0, 23, problems).unwrap_or(0) as u32;
+    let mut opening_hours = BTreeMap::new();
+    if let Some(mut hours) = t.table("opening_hours", false, problems) {
+        for day in WEEKDAYS {
+            if let Some((text, span)) = hours.spanned_string(day, false, problems) {
+                match parse_hours(&text) {
+                    Ok(spans) => {
+                        opening_hours.insert(day.to_string(), spans);
+                    }
+                    Err(why) => problems.at(
+                        &span,
+                        &hours.key_path(day),
+                        format!("{why}; expected \"07:30-11:30, 13:30-17:00\" or \"closed\""),
+                    ),
+                }
+            }
+        }
+        hours.finish(&WEEKDAYS, problems);
+    }
+    t.finish(
+        &[
+            "id",
+            "branch",
+            "centre",
+            "name",
+            "timezone",
+            "reset_hour",
+            "opening_hours",
+        ],
+        problems,
+    );
+    Some(Site {
+        id: id?.0,
+        branch: branch?.0,
+        centre: centre?.0,
+        name: name?,
+        timezone: timezone?,
+        reset_hour,
+        opening_hours,
+    })
+}
+
+fn is_valid_prefix(p: &str) -> bool {
+    (1..=2).contains(&p.len()) && p.chars().all(|c| c.is_ascii_uppercase())
+}
+
+fn read_services(
+    root: &mut TableReader,
+    problems: &mut Problems,
+) -> Option<Vec<(Service, Span, Span, String)>> {
+    let mut out = Vec::new();
+    let mut ok = true;
+    let tables = root.tables("service", true, problems);
+    if tables.is_empty() {
+        ok = false;
+    }
+    for mut t in tables {
+        let id = t.spanned_string("id", true, problems);
+        if let Some((s, span)) = &id {
+            check_id(s, span, &t.key_path("id"), problems);
+        }
+        let prefix = t.spanned_string("prefix", true, problems);
+        if let Some((p, span)) = &prefix
+            && !is_valid_prefix(p)
+        {
+            problems.at(
+                span,
+                &t.key_path("prefix"),
+                format!("\"{p}\" is not a ticket prefix; use one or two capital letters A-Z"),
+            );
+        }
+        let name = read_names(&mut t, "name", problems);
+        let fields = t.string_list("fields", false, problems).unwrap_or_default();
+        let range = match t.integer_list("range", false, 0, 99_999, problems) {
+            None => Some((1, 999)),
+            Some((v, _)) if v.len() == 2 && v[0] <= v[1] => Some((v[0] as u32, v[1] as u32)),
+            Some((_, span)) => {
+                problems.at(
+                    &span,
+                    &t.key_path("range"),
+                    "expected [first, last] with first <= last, e.g. [1, 999]",
+                );
+                None
+            }
+        };
+        let wrap = t.boolean("wrap", false, problems).unwrap_or(true);
+        let daily_cap = t
+            .integer("daily_cap", false, 1, 99_999, problems)
+            .map(|n| n as u32);
+        let avg = t
+            .number("avg_service_minutes", false, 0.5, 480.0, problems)
+            .unwrap_or(10.0);
+        let span = t.span();
+        let path = t.path().to_string();
+        t.finish(
+            &[
+                "id",
+                "prefix",
+                "name",
+                "fields",
+                "range",
+                "wrap",
+                "daily_cap",
+                "avg_service_minutes",
+            ],
+            problems,
+        );
+        match (id, prefix, name, range) {
+            (Some((id, _)), Some((prefix, prefix_span)), Some(name), Some((first, last))) => out
+                .push((
+                    Service {
+                        id,
+                        prefix,
+                        name,
+                        fields: fields.into_iter().map(|(f, _)| nfc_trim(&f)).collect(),
+                        range: NumberRange { first, last, wrap },
+                        daily_cap,
+                        avg_service_minutes: avg,
+                    },
+                    span,
+                    prefix_span,
+                    path,
+                )),
+            _ => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+/// Field names are compared with the national catalogue, which is not always NFC.
+fn nfc_trim(s: &str) -> String {
+    crate::text::nfc(s.trim())
+}
+
+fn read_counters(
+    root: &mut TableReader,
+    services: &HashMap<String, ()>,
+    problems: &mut Problems,
+) -> Option<Vec<Counter>> {
+    let mut out: Vec<Counter> = Vec::new();
+    let mut ok = true;
+    let tables = root.tables("counter", true, problems);
+    if tables.is_empty() {
+        ok = false;
+    }
+    for mut t in tables {
+        let number = t
+            .integer("number", true, 1, 999, problems)
+            .map(|n| n as u32);
+        let name = read_names(&mut t, "name", problems);
+        let served = t.string_list("services", true, problems);
+        if let Some(list) = &served {
+            if list.is_empty() {
+                let span = t.span();
+                problems.at(
+                    &span,
+                    &t.key_path("services"),
+                    "a counter must serve at least one service",
+                );
+            }
+            for (i, (s, span)) in list.iter().enumerate() {
+                if !services.is_empty() && !services.contains_key(s) {
+                    let mut known: Vec<_> = services.keys().map(String::as_str).collect();
+                    known.sort();
+                    problems.at(
+                        span,
+                        &format!("{}[{}]", t.key_path("services"), i + 1),
+                        format!(
+                            "unknown service \"{s}\"; services defined: {}",
+                            known.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        let span = t.span();
+        let path = t.path().to_string();
+        t.finish(&["number", "name", "services"], problems);
+        match (number, name, served) {
+            (Some(number), Some(name), Some(served)) => {
+                if out.iter().any(|c| c.number == number) {
+                    problems.at(
+                        &span,
+                        &format!("{path}.number"),
+                        format!("duplicate counter number {number}"),
+                    );
+                }
+                out.push(Counter {
+                    number,
+                    name,
+                    services: served.into_iter().map(|(s, _)| s).collect(),
+                });
+            }
+            _ => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn read_config(
+    file: &str,
+    doc: &toml::Spanned<DeTable>,
+    problems: &mut Problems,
+) -> Option<Config> {
+    let mut root = TableReader::new("", doc.get_ref(), doc.span());
+    let site = read_site(&mut root, problems);
+
+    let db_path = match root.table("store", false, problems) {
+        Some(mut t) => {
+            let p = t.string("path", false, problems);
+            t.finish(&["path"], problems);
+            p.map(PathBuf::from)
+        }
+        None => None,
+    }
+    .unwrap_or_else(|| PathBuf::from("kiosk-data/kiosk.sqlite"));
+
+    let mut number_width = 3;
+    let mut allow_outside_hours = false;
+    if let Some(mut t) = root.table("tickets", false, problems) {
+        if let Some(w) = t.integer("number_width", false, 1, 5, problems) {
+            number_width = w as usize;
+        }
+        if let Some(b) = t.boolean("allow_outside_hours", false, problems) {
+            allow_outside_hours = b;
+        }
+        t.finish(&["number_width", "allow_outside_hours"], problems);
+    }
+
+    let services = read_services(&mut root, problems);
+    let mut service_ids = HashMap::new();
+    if let Some(list) = &services {
+        let mut prefixes: HashMap<&str, &str> = HashMap::new();
+        for (s, span, prefix_span, path) in list {
+            if service_ids.insert(s.id.clone(), ()).is_some() {
+                problems.at(
+                    span,
+                    &format!("{path}.id"),
+                    format!("duplicate service id \"{}\"", s.id),
+                );
+            }
+            if let Some(first) = prefixes.insert(&s.prefix, &s.id) {
+                problems.at(
+                    prefix_span,
+                    &format!("{path}.prefix"),
+                    format!(
+                        "duplicate prefix \"{}\": service \"{first}\" uses it already; each service needs its own",
+                        s.prefix
+                    ),
+                );
+            }
+        }
+    }
+    let counters = read_counters(&mut root, &service_ids, problems);
+
+    let mut priority_rule = PriorityRule {
+        normal_per_priority: 2,
+    };
+    let mut priority_groups = Vec::new();
+    let mut max_recalls = 2;
+    if let Some(mut t) = root.table("priority", false, problems) {
+        if let Some(n) = t.integer("normal_per_priority", false, 0, 20, problems) {
+            priority_rule.normal_per_priority = n as u32;
+        }
+        for mut g in t.tables("group", false, problems) {
+            let id = g.spanned_string("id", true, problems);
+            if let Some((s, span)) = &id {
+                check_id(s, span, &g.key_path("id"), problems);
+                if priority_groups.iter().any(|p: &PriorityGroup| &p.id == s) {
+                    problems.at(span, &g.key_path("id"), format!("duplicate group \"{s}\""));
+                }
+            }
+            let name = read_names(&mut g, "name", problems);
+            g.finish(&["id", "name"], problems);
+            if let (Some((id, _)), Some(name)) = (id, name) {
+                priority_groups.push(PriorityGroup { id, name });
+            }
+        }
+        t.finish(&["normal_per_priority", "group"], problems);
+    }
+    if let Some(mut t) = root.table("calling", false, problems) {
+        if let Some(n) = t.integer("max_recalls", false, 0, 10, problems) {
+            max_recalls = n as u32;
+        }
+        t.finish(&["max_recalls"], problems);
+    }
+    let mut quota = QuotaRule {
+        per_day: 2,
+        per_bucket: 1,
+    };
+    let mut quota_retention_days = 1;
+    if let Some(mut t) = root.table("quota", false, problems) {
+        if let Some(n) = t.integer("per_day", false, 1, 100, problems) {
+            quota.per_day = n as u32;
+        }
+        if let Some(n) = t.integer("per_field", false, 1, 100, problems) {
+            quota.per_bucket = n as u32;
+        }
+        if let Some(n) = t.integer("retention_days", false, 1, 365, problems) {
+            quota_retention_days = n as u32;
+        }
+        t.finish(&["per_day", "per_field", "retention_days"], problems);
+    }
+    root.finish(
+        &[
+            "site", "store", "tickets", "service", "counter", "priority", "calling", "quota",
+        ],
+        problems,
+    );
+
+    Some(Config {
+        source: file.to_string(),
+        site: site?,
+        db_path,
+        number_width,
+        allow_outside_hours,
+        services: services?.into_iter().map(|(s, ..)| s).collect(),
+        counters: counters?,
+        priority_rule,
+        priority_groups,
+        max_recalls,
+        quota,
+        quota_retention_days,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_demo_is_valid() {
+        let c = Config::demo().unwrap_or_else(|e| panic!("{e}"));
+        assert!(!c.services.is_empty());
+        assert_eq!(c.site.timezone, chrono_tz::Asia::Ho_Chi_Minh);
+    }
+
+    #[test]
+    fn hours_parse_and_reject_nonsense() {
+        assert_eq!(parse_hours("closed").unwrap(), vec![]);
+        assert_eq!(parse_hours("07:30-11:30, 13:30-17:00").unwrap().len(), 2);
+        assert!(parse_hours("11:30-07:30").is_err());
+        assert!(parse_hours("07:30-12:00, 11:00-17:00").is_err());
+        assert!(parse_hours("morning").is_err());
+    }
+}

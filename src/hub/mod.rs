@@ -1,0 +1,229 @@
+//! The hub: the one owner of queue state. A dedicated thread owns the `QueueService` (and with
+//! it the SQLite write connection) and applies commands one at a time, so state changes are
+//! serialised without locks; committed events are broadcast to whoever listens (API, boards,
+//! UI, reporter). Callers talk to it through a cloneable `HubHandle`, from async code or not.
+
+pub mod service;
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use thiserror::Error;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+pub use service::{IssueRequest, Issued, Outcome, QueueError, QueueService, Status};
+
+use crate::store::Event;
+
+/// Commands the hub applies. Each carries the channel its answer goes back on.
+enum Command {
+    Issue(IssueRequest, oneshot::Sender<Result<Issued, QueueError>>),
+    CallNext(u32, Reply),
+    CallTicket(u32, String, Reply),
+    Recall(u32, Reply),
+    StartServing(u32, Reply),
+    Finish(u32, Reply),
+    NoShow(u32, Reply),
+    Transfer(u32, String, Reply),
+    Cancel(String, Reply),
+    Pause(u32, String, Reply),
+    Resume(u32, Reply),
+    Status(oneshot::Sender<Result<Status, QueueError>>),
+}
+
+type Reply = oneshot::Sender<Result<Outcome, QueueError>>;
+
+#[derive(Debug, Error)]
+pub enum HubError {
+    #[error("the hub has stopped")]
+    Stopped,
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+impl HubError {
+    pub fn reason_code(&self) -> &'static str {
+        match self {
+            HubError::Stopped => "hub_stopped",
+            HubError::Queue(q) => q.reason_code(),
+        }
+    }
+}
+
+/// How many events a slow listener may fall behind before it is told it lagged.
+const EVENT_BUFFER: usize = 1024;
+/// Commands waiting for the hub thread.
+const COMMAND_BUFFER: usize = 256;
+
+#[derive(Clone)]
+pub struct HubHandle {
+    commands: mpsc::Sender<Command>,
+    events: broadcast::Sender<Event>,
+    config: Arc<crate::config::Config>,
+}
+
+pub struct Hub {
+    thread: JoinHandle<()>,
+}
+
+impl Hub {
+    /// Start the hub thread around a queue service.
+    pub fn start(service: QueueService) -> (Hub, HubHandle) {
+        let (commands, rx) = mpsc::channel(COMMAND_BUFFER);
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let config = Arc::clone(service.config());
+        let sender = events.clone();
+        let thread = std::thread::Builder::new()
+            .name("hub".into())
+            .spawn(move || run(service, rx, sender))
+            .unwrap_or_else(|e| panic!("cannot start the hub thread: {e}"));
+        (
+            Hub { thread },
+            HubHandle {
+                commands,
+                events,
+                config,
+            },
+        )
+    }
+
+    /// Wait for the hub thread to finish (after every handle is dropped).
+    pub fn join(self) {
+        let _ = self.thread.join();
+    }
+}
+
+fn run(
+    mut service: QueueService,
+    mut rx: mpsc::Receiver<Command>,
+    events: broadcast::Sender<Event>,
+) {
+    // A send error only means nobody listens right now; the events are in the store anyway.
+    let publish = |events_out: &[crate::store::Event]| {
+        for e in events_out {
+            let _ = events.send(e.clone());
+        }
+    };
+    fn answer(reply: Reply, result: Result<Outcome, QueueError>, publish: &dyn Fn(&[Event])) {
+        if let Ok(outcome) = &result {
+            publish(&outcome.events);
+        }
+        let _ = reply.send(result);
+    }
+    while let Some(cmd) = rx.blocking_recv() {
+        match cmd {
+            Command::Issue(req, reply) => {
+                let result = service.issue_ticket(&req);
+                if let Ok(issued) = &result {
+                    publish(std::slice::from_ref(&issued.event));
+                }
+                let _ = reply.send(result);
+            }
+            Command::Status(reply) => {
+                let _ = reply.send(service.status());
+            }
+            Command::CallNext(c, r) => answer(r, service.call_next(c), &publish),
+            Command::CallTicket(c, code, r) => answer(r, service.call_ticket(c, &code), &publish),
+            Command::Recall(c, r) => answer(r, service.recall(c), &publish),
+            Command::StartServing(c, r) => answer(r, service.start_serving(c), &publish),
+            Command::Finish(c, r) => answer(r, service.finish(c), &publish),
+            Command::NoShow(c, r) => answer(r, service.mark_no_show(c), &publish),
+            Command::Transfer(c, to, r) => answer(r, service.transfer(c, &to), &publish),
+            Command::Cancel(code, r) => answer(r, service.cancel(&code), &publish),
+            Command::Pause(c, why, r) => answer(r, service.pause(c, &why), &publish),
+            Command::Resume(c, r) => answer(r, service.resume(c), &publish),
+        }
+    }
+}
+
+impl HubHandle {
+    pub fn config(&self) -> &Arc<crate::config::Config> {
+        &self.config
+    }
+
+    /// Listen to every committed event from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, QueueError>>) -> Command,
+    ) -> Result<T, HubError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(make(tx))
+            .await
+            .map_err(|_| HubError::Stopped)?;
+        Ok(rx.await.map_err(|_| HubError::Stopped)??)
+    }
+
+    /// The same request from a thread that is not inside the async runtime (the UI thread must
+    /// not use this: it waits).
+    fn ask_blocking<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, QueueError>>) -> Command,
+    ) -> Result<T, HubError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .blocking_send(make(tx))
+            .map_err(|_| HubError::Stopped)?;
+        Ok(rx.blocking_recv().map_err(|_| HubError::Stopped)??)
+    }
+
+    pub async fn issue_ticket(&self, req: IssueRequest) -> Result<Issued, HubError> {
+        self.ask(|r| Command::Issue(req, r)).await
+    }
+
+    pub fn issue_ticket_blocking(&self, req: IssueRequest) -> Result<Issued, HubError> {
+        self.ask_blocking(|r| Command::Issue(req, r))
+    }
+
+    pub async fn call_next(&self, counter: u32) -> Result<Outcome, HubError> {
+        self.ask(|r| Command::CallNext(counter, r)).await
+    }
+
+    pub async fn call_ticket(&self, counter: u32, code: &str) -> Result<Outcome, HubError> {
+        let code = code.to_string();
+        self.ask(|r| Command::CallTicket(counter, code, r)).await
+    }
+
+    pub async fn recall(&self, counter: u32) -> Result<Outcome, HubError> {
+        self.ask(|r| Command::Recall(counter, r)).await
+    }
+
+    pub async fn start_serving(&self, counter: u32) -> Result<Outcome, HubError> {
+        self.ask(|r| Command::StartServing(counter, r)).await
+    }
+
+    pub async fn finish(&self, counter: u32) -> Result<Outcome, HubError> {
+        self.ask(|r| Command::Finish(counter, r)).await
+    }
+
+    pub async fn mark_no_show(&self, counter: u32) -> Result<Outcome, HubError> {
+        self.ask(|r| Command::NoShow(counter, r)).await
+    }
+
+    pub async fn transfer(&self, counter: u32, to_service: &str) -> Result<Outcome, HubError> {
+        let to = to_service.to_string();
+        self.ask(|r| Command::Transfer(counter, to, r)).await
+    }
+
+    pub async fn cancel(&self, code: &str) -> Result<Outcome, HubError> {
+        let code = code.to_string();
+        self.ask(|r| Command::Cancel(code, r)).await
+    }
+
+    pub async fn pause(&self, counter: u32, reason: &str) -> Result<Outcome, HubError> {
+        let reason = reason.to_string();
+        self.ask(|r| Command::Pause(counter, reason, r)).await
+    }
+
+    pub async fn resume(&self, counter: u32) -> Result<Outcome, HubError> {
+        self.ask(|r| Command::Resume(counter, r)).await
+    }
+
+    pub async fn status(&self) -> Result<Status, HubError> {
+        self.ask(Command::Status).await
+    }
+}

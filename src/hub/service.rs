@@ -1,0 +1,626 @@
+//! The queue service: applies one command at a time to the store, using the domain's rules.
+//! Each command is one write transaction that changes the tickets and appends its events; it
+//! returns the stored events so the hub can broadcast them. Synchronous on purpose: the hub
+//! runs it on the one thread that owns the write connection; the CLI calls it directly.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::domain::{
+    self, Channel, LifecycleError, NumberingError, QuotaDenied, RecallOutcome, Ticket, TicketState,
+    WaitRange,
+};
+use crate::store::{Event, NewTicket, ServiceCounts, Store, StoreError, Tx};
+
+/// Why a command was refused. Nothing changed when one of these is returned.
+#[derive(Debug, Error)]
+pub enum QueueError {
+    #[error("unknown service \"{id}\"; services here: {known}")]
+    UnknownService { id: String, known: String },
+    #[error("unknown counter {number}; counters here: {known}")]
+    UnknownCounter { number: u32, known: String },
+    #[error("unknown priority group \"{id}\"; groups here: {known}")]
+    UnknownPriorityGroup { id: String, known: String },
+    #[error("counter {counter} does not serve service \"{service}\"")]
+    CounterDoesNotServe { counter: u32, service: String },
+    #[error("counter {counter} has no called or serving ticket")]
+    NoCurrentTicket { counter: u32 },
+    #[error(
+        "counter {counter} has called {code} who has not arrived yet; start serving, recall or mark no-show first"
+    )]
+    CounterBusy { counter: u32, code: String },
+    #[error("counter {counter} is paused ({reason}); resume it first")]
+    CounterPaused { counter: u32, reason: String },
+    #[error("no ticket {code} today")]
+    TicketNotFound { code: String },
+    #[error("the service point is closed now; opening hours today: {hours}")]
+    Closed { hours: String },
+    #[error("{0}")]
+    Numbering(#[from] NumberingError),
+    #[error("{0}")]
+    Quota(#[from] QuotaDenied),
+    #[error("{0}")]
+    Lifecycle(#[from] LifecycleError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+impl QueueError {
+    /// A short stable name for the kind of refusal (API error bodies, logs).
+    pub fn reason_code(&self) -> &'static str {
+        match self {
+            QueueError::UnknownService { .. } => "unknown_service",
+            QueueError::UnknownCounter { .. } => "unknown_counter",
+            QueueError::UnknownPriorityGroup { .. } => "unknown_priority_group",
+            QueueError::CounterDoesNotServe { .. } => "counter_does_not_serve",
+            QueueError::NoCurrentTicket { .. } => "no_current_ticket",
+            QueueError::CounterBusy { .. } => "counter_busy",
+            QueueError::CounterPaused { .. } => "counter_paused",
+            QueueError::TicketNotFound { .. } => "ticket_not_found",
+            QueueError::Closed { .. } => "closed",
+            QueueError::Numbering(NumberingError::DailyCapReached { .. }) => "daily_cap_reached",
+            QueueError::Numbering(_) => "numbers_exhausted",
+            QueueError::Quota(_) => "quota_exceeded",
+            QueueError::Lifecycle(_) => "wrong_ticket_state",
+            QueueError::Store(_) => "storage_error",
+        }
+    }
+}
+
+/// A request for a new ticket.
+#[derive(Debug, Clone)]
+pub struct IssueRequest {
+    pub service_id: String,
+    pub priority_group: Option<String>,
+    pub channel: Channel,
+    /// The procedure field (lĩnh vực) it is for, when the citizen chose a procedure.
+    pub field: Option<String>,
+    /// The citizen's identity number (CCCD), when given: used for the quota, stored only as a
+    /// salted hash.
+    pub citizen_id: Option<String>,
+}
+
+impl IssueRequest {
+    pub fn walk_in(service_id: &str) -> IssueRequest {
+        IssueRequest {
+            service_id: service_id.to_string(),
+            priority_group: None,
+            channel: Channel::Kiosk,
+            field: None,
+            citizen_id: None,
+        }
+    }
+}
+
+/// A ticket just issued, with what the citizen is told.
+#[derive(Debug, Clone, Serialize)]
+pub struct Issued {
+    pub ticket: Ticket,
+    pub people_ahead: u32,
+    pub wait: Option<WaitRange>,
+    pub event: Event,
+}
+
+/// What a command changed: the ticket it concerns (if any) and the stored events.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub ticket: Option<Ticket>,
+    pub events: Vec<Event>,
+}
+
+/// One queue in the status view.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceStatus {
+    pub id: String,
+    pub prefix: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub counts: ServiceCounts,
+    pub open_counters: u32,
+    pub wait_for_new: Option<WaitRange>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub site: String,
+    pub service_day: NaiveDate,
+    pub services: Vec<ServiceStatus>,
+    /// The most recent calls, newest first.
+    pub last_calls: Vec<Event>,
+}
+
+pub struct QueueService {
+    config: Arc<Config>,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    salt: String,
+    /// The service day whose stale identity hashes were last purged.
+    purged_for: Option<NaiveDate>,
+}
+
+/// How many finished services refine the configured average service time.
+const SERVICE_TIME_SAMPLES: u32 = 20;
+
+fn known_list<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    items.collect::<Vec<_>>().join(", ")
+}
+
+impl QueueService {
+    pub fn new(
+        config: Arc<Config>,
+        mut store: Store,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StoreError> {
+        let salt = store.meta_or_init("citizen_salt", random_salt)?;
+        Ok(QueueService {
+            config,
+            store,
+            clock,
+            salt,
+            purged_for: None,
+        })
+    }
+
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    fn today(&self, now: DateTime<Utc>) -> NaiveDate {
+        domain::service_day(now, self.config.site.timezone, self.config.site.reset_hour)
+    }
+
+    fn check_service(&self, id: &str) -> Result<(), QueueError> {
+        if self.config.service(id).is_none() {
+            return Err(QueueError::UnknownService {
+                id: id.to_string(),
+                known: known_list(self.config.services.iter().map(|s| s.id.as_str())),
+            });
+        }
+        Ok(())
+    }
+
+    fn check_counter(&self, number: u32) -> Result<&crate::config::Counter, QueueError> {
+        self.config
+            .counter(number)
+            .ok_or_else(|| QueueError::UnknownCounter {
+                number,
+                known: self
+                    .config
+                    .counters
+                    .iter()
+                    .map(|c| c.number.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    fn check_open(&self, now: DateTime<Utc>) -> Result<(), QueueError> {
+        if self.config.allow_outside_hours {
+            return Ok(());
+        }
+        let local = now.with_timezone(&self.config.site.timezone);
+        let day_key = domain::service_day::weekday_key(local.date_naive());
+        let spans = self
+            .config
+            .site
+            .opening_hours
+            .get(day_key)
+            .cloned()
+            .unwrap_or_default();
+        let t = local.time();
+        if spans.iter().any(|(from, to)| *from <= t && t < *to) {
+            return Ok(());
+        }
+        let hours = if spans.is_empty() {
+            "closed".to_string()
+        } else {
+            spans
+                .iter()
+                .map(|(a, b)| format!("{}-{}", a.format("%H:%M"), b.format("%H:%M")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        Err(QueueError::Closed { hours })
+    }
+
+    fn citizen_hash(&self, citizen_id: &str) -> String {
+        let normalised: String = citizen_id.chars().filter(|c| !c.is_whitespace()).collect();
+        let mut h = Sha256::new();
+        h.update(self.salt.as_bytes());
+        h.update(normalised.as_bytes());
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Erase identity hashes past the retention period, once per service day.
+    fn purge_if_new_day(&mut self, today: NaiveDate) -> Result<(), QueueError> {
+        if self.purged_for == Some(today) {
+            return Ok(());
+        }
+        let keep_from = today - Duration::days(i64::from(self.config.quota_retention_days) - 1);
+        let tx = self.store.write()?;
+        tx.purge_citizen_hashes(keep_from)?;
+        tx.commit()?;
+        self.purged_for = Some(today);
+        Ok(())
+    }
+
+    /// Issue a ticket. Returns only after the ticket and its event are durably committed.
+    pub fn issue_ticket(&mut self, req: &IssueRequest) -> Result<Issued, QueueError> {
+        let now = self.clock.now();
+        let today = self.today(now);
+        self.check_service(&req.service_id)?;
+        if let Some(g) = &req.priority_group
+            && self.config.priority_group(g).is_none()
+        {
+            return Err(QueueError::UnknownPriorityGroup {
+                id: g.clone(),
+                known: known_list(self.config.priority_groups.iter().map(|g| g.id.as_str())),
+            });
+        }
+        self.check_open(now)?;
+        self.purge_if_new_day(today)?;
+        let citizen_hash = req.citizen_id.as_deref().map(|id| self.citizen_hash(id));
+        let config = Arc::clone(&self.config);
+        let Some(service) = config.service(&req.service_id) else {
+            unreachable!("checked above")
+        };
+        let quota_bucket = req
+            .field
+            .as_deref()
+            .map(crate::text::nfc)
+            .unwrap_or_else(|| service.id.clone());
+
+        let tx = self.store.write()?;
+        if let Some(hash) = &citizen_hash {
+            let held = tx.citizen_buckets(today, hash)?;
+            domain::check_quota(config.quota, &held, &quota_bucket)?;
+        }
+        let so_far = tx.issued_so_far(today, &service.id)?;
+        let in_use = tx.active_numbers(today, &service.id)?;
+        let (number, seq) = domain::next_number(service.range, service.daily_cap, so_far, |n| {
+            in_use.contains(&n)
+        })?;
+        let ticket = Ticket {
+            id: 0,
+            service_day: today,
+            issued_service: service.id.clone(),
+            seq,
+            number,
+            code: domain::ticket_code(&service.prefix, number, config.number_width),
+            service_id: service.id.clone(),
+            priority_group: req.priority_group.clone(),
+            channel: req.channel,
+            state: TicketState::Waiting,
+            counter: None,
+            recalls: 0,
+            arrived_at: now,
+            issued_at: now,
+            called_at: None,
+            serving_at: None,
+            finished_at: None,
+        };
+        let ticket = tx.insert_ticket(&NewTicket {
+            ticket,
+            quota_bucket,
+            citizen_hash,
+        })?;
+        let event = tx.append_event(
+            &Event::for_ticket("issued", &ticket, now)
+                .with_detail(serde_json::json!({ "channel": ticket.channel.as_str() })),
+        )?;
+        let people_ahead = tx.waiting_ahead(&ticket)?;
+        let wait = wait_estimate(&config, &tx, today, &service.id, people_ahead)?;
+        tx.commit()?;
+        Ok(Issued {
+            ticket,
+            people_ahead,
+            wait,
+            event,
+        })
+    }
+}
+
+fn open_counters(config: &Config, tx: &Tx, service_id: &str) -> Result<u32, QueueError> {
+    let mut open = 0;
+    for c in config.counters_for(service_id) {
+        if tx.paused_reason(c.number)?.is_none() {
+            open += 1;
+        }
+    }
+    Ok(open)
+}
+
+fn wait_estimate(
+    config: &Config,
+    tx: &Tx,
+    today: NaiveDate,
+    service_id: &str,
+    people_ahead: u32,
+) -> Result<Option<WaitRange>, QueueError> {
+    let Some(service) = config.service(service_id) else {
+        return Ok(None);
+    };
+    let configured = service.avg_service_minutes * 60.0;
+    // Blend the configured estimate with today's history as samples accumulate.
+    let mean = match tx.recent_service_secs(today, service_id, SERVICE_TIME_SAMPLES)? {
+        Some((observed, n)) if n > 0 => {
+            let w = f64::from(n) / f64::from(SERVICE_TIME_SAMPLES);
+            configured + w * (observed - configured)
+        }
+        _ => configured,
+    };
+    let open = open_counters(config, tx, service_id)?;
+    Ok(domain::estimate_wait(people_ahead, open, mean))
+}
+
+/// If the counter is serving someone, finish that service; if it has called someone who
+/// has not arrived, refuse (the clerk decides: recall, start or no-show).
+fn settle_counter(
+    tx: &Tx,
+    counter: u32,
+    now: DateTime<Utc>,
+    events: &mut Vec<Event>,
+) -> Result<(), QueueError> {
+    if let Some(reason) = tx.paused_reason(counter)? {
+        return Err(QueueError::CounterPaused { counter, reason });
+    }
+    if let Some(mut current) = tx.current_at_counter(counter)? {
+        if current.state == TicketState::Called {
+            return Err(QueueError::CounterBusy {
+                counter,
+                code: current.code,
+            });
+        }
+        current.finish(counter, now)?;
+        tx.update_ticket(&current)?;
+        events.push(tx.append_event(&Event::for_ticket("done", &current, now))?);
+    }
+    Ok(())
+}
+
+impl QueueService {
+    /// Call the next ticket for a counter. `Ok(None)` ticket when nobody waits.
+    pub fn call_next(&mut self, counter: u32) -> Result<Outcome, QueueError> {
+        let now = self.clock.now();
+        let today = self.today(now);
+        let services = self.check_counter(counter)?.services.clone();
+        let tx = self.store.write()?;
+        let mut events = Vec::new();
+        settle_counter(&tx, counter, now, &mut events)?;
+        let candidates = tx.waiting_candidates(today, &services)?;
+        let streak = tx.normal_streak(counter)?;
+        let Some(next) = domain::choose_next(&candidates, streak, self.config.priority_rule) else {
+            tx.commit()?;
+            return Ok(Outcome {
+                ticket: None,
+                events,
+            });
+        };
+        let mut ticket = tx.ticket(next.ticket_id)?.ok_or(StoreError::Corrupt {
+            table: "tickets",
+            id: next.ticket_id,
+            what: "vanished inside its transaction".into(),
+        })?;
+        ticket.call(counter, now)?;
+        tx.update_ticket(&ticket)?;
+        tx.set_normal_streak(counter, next.normal_streak)?;
+        events.push(tx.append_event(&Event::for_ticket("called", &ticket, now))?);
+        tx.commit()?;
+        Ok(Outcome {
+            ticket: Some(ticket),
+            events,
+        })
+    }
+
+    /// Call a specific waiting ticket by its code (a clerk's "call A023").
+    pub fn call_ticket(&mut self, counter: u32, code: &str) -> Result<Outcome, QueueError> {
+        let now = self.clock.now();
+        let today = self.today(now);
+        let services = self.check_counter(counter)?.services.clone();
+        let tx = self.store.write()?;
+        let mut ticket =
+            tx.ticket_by_code(today, code)?
+                .ok_or_else(|| QueueError::TicketNotFound {
+                    code: code.to_string(),
+                })?;
+        if !services.contains(&ticket.service_id) {
+            return Err(QueueError::CounterDoesNotServe {
+                counter,
+                service: ticket.service_id,
+            });
+        }
+        let mut events = Vec::new();
+        settle_counter(&tx, counter, now, &mut events)?;
+        ticket.call(counter, now)?;
+        tx.update_ticket(&ticket)?;
+        events.push(
+            tx.append_event(
+                &Event::for_ticket("called", &ticket, now)
+                    .with_detail(serde_json::json!({ "out_of_order": true })),
+            )?,
+        );
+        tx.commit()?;
+        Ok(Outcome {
+            ticket: Some(ticket),
+            events,
+        })
+    }
+
+    /// Apply a transition to the counter's current ticket and log it.
+    fn with_current(
+        &mut self,
+        counter: u32,
+        apply: impl FnOnce(&mut Ticket, DateTime<Utc>) -> Result<Event, QueueError>,
+    ) -> Result<Outcome, QueueError> {
+        let now = self.clock.now();
+        self.check_counter(counter)?;
+        let tx = self.store.write()?;
+        let mut ticket = tx
+            .current_at_counter(counter)?
+            .ok_or(QueueError::NoCurrentTicket { counter })?;
+        let event = apply(&mut ticket, now)?;
+        tx.update_ticket(&ticket)?;
+        let event = tx.append_event(&event)?;
+        tx.commit()?;
+        Ok(Outcome {
+            ticket: Some(ticket),
+            events: vec![event],
+        })
+    }
+
+    /// Call the counter's current ticket again; past the recall limit it becomes a no-show.
+    pub fn recall(&mut self, counter: u32) -> Result<Outcome, QueueError> {
+        let max = self.config.max_recalls;
+        self.with_current(counter, |t, now| {
+            let kind = match t.recall(counter, max, now)? {
+                RecallOutcome::Recalled { .. } => "recalled",
+                RecallOutcome::NoShow => "no_show",
+            };
+            Ok(Event::for_ticket(kind, t, now)
+                .with_detail(serde_json::json!({ "recalls": t.recalls })))
+        })
+    }
+
+    pub fn start_serving(&mut self, counter: u32) -> Result<Outcome, QueueError> {
+        self.with_current(counter, |t, now| {
+            t.start_serving(counter, now)?;
+            Ok(Event::for_ticket("serving", t, now))
+        })
+    }
+
+    pub fn finish(&mut self, counter: u32) -> Result<Outcome, QueueError> {
+        self.with_current(counter, |t, now| {
+            t.finish(counter, now)?;
+            Ok(Event::for_ticket("done", t, now))
+        })
+    }
+
+    pub fn mark_no_show(&mut self, counter: u32) -> Result<Outcome, QueueError> {
+        self.with_current(counter, |t, now| {
+            t.mark_no_show(counter, now)?;
+            Ok(Event::for_ticket("no_show", t, now))
+        })
+    }
+
+    /// Send the counter's current citizen to another queue, keeping their place by arrival.
+    pub fn transfer(&mut self, counter: u32, to_service: &str) -> Result<Outcome, QueueError> {
+        self.check_service(to_service)?;
+        self.with_current(counter, |t, now| {
+            let from = t.service_id.clone();
+            t.transfer(counter, to_service)?;
+            Ok(Event::for_ticket("transferred", t, now)
+                .with_detail(serde_json::json!({ "from_service": from, "by_counter": counter })))
+        })
+    }
+
+    /// Withdraw a waiting or called ticket by its code.
+    pub fn cancel(&mut self, code: &str) -> Result<Outcome, QueueError> {
+        let now = self.clock.now();
+        let today = self.today(now);
+        let tx = self.store.write()?;
+        let mut ticket =
+            tx.ticket_by_code(today, code)?
+                .ok_or_else(|| QueueError::TicketNotFound {
+                    code: code.to_string(),
+                })?;
+        ticket.cancel(now)?;
+        tx.update_ticket(&ticket)?;
+        let event = tx.append_event(&Event::for_ticket("cancelled", &ticket, now))?;
+        tx.commit()?;
+        Ok(Outcome {
+            ticket: Some(ticket),
+            events: vec![event],
+        })
+    }
+
+    /// Pause a counter (break, meeting) with a reason; call-next refuses until resumed.
+    pub fn pause(&mut self, counter: u32, reason: &str) -> Result<Outcome, QueueError> {
+        self.set_pause(counter, Some(reason))
+    }
+
+    pub fn resume(&mut self, counter: u32) -> Result<Outcome, QueueError> {
+        self.set_pause(counter, None)
+    }
+
+    fn set_pause(&mut self, counter: u32, reason: Option<&str>) -> Result<Outcome, QueueError> {
+        let now = self.clock.now();
+        self.check_counter(counter)?;
+        let tx = self.store.write()?;
+        tx.set_paused(counter, reason)?;
+        let kind = if reason.is_some() {
+            "counter_paused"
+        } else {
+            "counter_resumed"
+        };
+        let event = tx.append_event(&Event {
+            id: 0,
+            at: now,
+            kind: kind.into(),
+            ticket_id: None,
+            code: None,
+            service_id: None,
+            counter: Some(counter),
+            priority_group: None,
+            detail: reason.map(|r| serde_json::json!({ "reason": r })),
+        })?;
+        tx.commit()?;
+        Ok(Outcome {
+            ticket: None,
+            events: vec![event],
+        })
+    }
+
+    /// Queues, waiting counts and the last calls, for today's service day.
+    pub fn status(&mut self) -> Result<Status, QueueError> {
+        let now = self.clock.now();
+        let today = self.today(now);
+        let config = Arc::clone(&self.config);
+        let tx = self.store.read()?;
+        let counts = tx.service_counts(today)?;
+        let mut services = Vec::new();
+        for s in &config.services {
+            let c = counts.get(&s.id).cloned().unwrap_or_default();
+            let open = open_counters(&config, &tx, &s.id)?;
+            let wait_for_new = wait_estimate(&config, &tx, today, &s.id, c.waiting)?;
+            services.push(ServiceStatus {
+                id: s.id.clone(),
+                prefix: s.prefix.clone(),
+                name_vi: s.name.vi.clone(),
+                name_en: s.name.en.clone(),
+                counts: c,
+                open_counters: open,
+                wait_for_new,
+            });
+        }
+        let last_calls = tx.recent_events(&["called", "recalled"], 10)?;
+        Ok(Status {
+            site: config.site.path(),
+            service_day: today,
+            services,
+            last_calls,
+        })
+    }
+}
+
+/// 16 random bytes as hex, from the OS; the salt for identity hashes.
+fn random_salt() -> String {
+    use std::io::Read;
+    let mut buf = [0u8; 16];
+    let from_os = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut buf));
+    if from_os.is_err() {
+        // No /dev/urandom (not Linux): fall back to time and address entropy; still unique per db.
+        let seed = format!("{:?}{:p}", std::time::SystemTime::now(), &buf);
+        buf.copy_from_slice(&Sha256::digest(seed.as_bytes())[..16]);
+    }
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}

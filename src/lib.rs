@@ -1,0 +1,25 @@
+//! Kiosk firmware for public administrative service points (Hanoi one-stop shops).
+//!
+//! A map of the crate, top to bottom; dependencies point down only:
+//!
+//! - [`cli`]: the `kiosk` command: parse arguments, load config, start roles. Wiring only.
+//! - [`hub`]: the application service. [`hub::QueueService`] applies one command at a time in
+//!   one SQLite transaction; [`hub::Hub`] runs it on the thread that owns the write connection
+//!   and broadcasts committed events to listeners.
+//! - [`store`]: rusqlite with WAL and synchronous=FULL; migrations; tickets, counters, events.
+//! - [`config`]: typed, validated site config; every problem reported with file, line, key.
+//! - [`domain`]: pure rules: numbering, lifecycle, call-next with the priority ratio, quotas,
+//!   the service day, the wait estimate. No I/O; time is an argument.
+//! - [`clock`], [`text`]: small shared helpers (time as a dependency, Unicode NFC).
+//! - [`bench`]: measured figures (`kiosk bench`).
+//!
+//! See `docs/architecture.md` for the design and the rules that keep tickets safe.
+
+pub mod bench;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod hub;
+pub mod store;
+pub mod text;

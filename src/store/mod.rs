@@ -1,0 +1,683 @@
+//! The durable store: SQLite (bundled) in WAL mode with synchronous=FULL, migrations tracked in
+//! `user_version`, one SQL statement per method and row mapping in one place.
+//! Every state change runs in one `BEGIN IMMEDIATE` transaction that also appends its event rows
+//! (the audit log reporting reads). Depends on `domain` for the types it maps; no queue rules.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::domain::{Candidate, Channel, IssuedSoFar, Ticket, TicketState};
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("cannot create the database folder {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "database {path} has schema version {found}, newer than this program knows ({known}); upgrade the program"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("database row {table}#{id} is corrupt: {what}")]
+    Corrupt {
+        table: &'static str,
+        id: i64,
+        what: String,
+    },
+}
+
+/// Schema migrations; `user_version` is the number applied. Append only.
+const MIGRATIONS: &[&str] = &[
+    // 1: tickets, counters, the event log, meta.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE tickets (
+        id             INTEGER PRIMARY KEY,
+        service_day    TEXT    NOT NULL,
+        issued_service TEXT    NOT NULL,
+        seq            INTEGER NOT NULL,
+        number         INTEGER NOT NULL,
+        code           TEXT    NOT NULL,
+        service_id     TEXT    NOT NULL,
+        priority_group TEXT,
+        channel        TEXT    NOT NULL,
+        state          TEXT    NOT NULL,
+        counter        INTEGER,
+        recalls        INTEGER NOT NULL DEFAULT 0,
+        arrived_at     INTEGER NOT NULL,
+        issued_at      INTEGER NOT NULL,
+        called_at      INTEGER,
+        serving_at     INTEGER,
+        finished_at    INTEGER,
+        quota_bucket   TEXT    NOT NULL,
+        citizen_hash   TEXT,
+        UNIQUE (service_day, issued_service, seq)
+    );
+    CREATE INDEX tickets_by_state ON tickets (service_day, state, service_id, arrived_at);
+    CREATE INDEX tickets_by_counter ON tickets (counter, state);
+    CREATE INDEX tickets_by_citizen ON tickets (service_day, citizen_hash) WHERE citizen_hash IS NOT NULL;
+    CREATE TABLE counter_state (
+        counter       INTEGER PRIMARY KEY,
+        normal_streak INTEGER NOT NULL DEFAULT 0,
+        paused_reason TEXT
+    );
+    CREATE TABLE events (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        at             INTEGER NOT NULL,
+        kind           TEXT    NOT NULL,
+        ticket_id      INTEGER,
+        code           TEXT,
+        service_id     TEXT,
+        counter        INTEGER,
+        priority_group TEXT,
+        detail         TEXT
+    );
+    "#,
+];
+
+/// An entry of the audit log, as stored and as broadcast.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    /// Row id: a total order of everything that happened at this point.
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub ticket_id: Option<i64>,
+    pub code: Option<String>,
+    pub service_id: Option<String>,
+    pub counter: Option<u32>,
+    pub priority_group: Option<String>,
+    /// Kind-specific facts, as JSON (e.g. the service a ticket was transferred from).
+    pub detail: Option<serde_json::Value>,
+}
+
+impl Event {
+    /// An event about a ticket, not yet stored (id 0).
+    pub fn for_ticket(kind: &str, ticket: &Ticket, at: DateTime<Utc>) -> Event {
+        Event {
+            id: 0,
+            at,
+            kind: kind.to_string(),
+            ticket_id: Some(ticket.id),
+            code: Some(ticket.code.clone()),
+            service_id: Some(ticket.service_id.clone()),
+            counter: ticket.counter,
+            priority_group: ticket.priority_group.clone(),
+            detail: None,
+        }
+    }
+
+    pub fn with_detail(mut self, detail: serde_json::Value) -> Event {
+        self.detail = Some(detail);
+        self
+    }
+}
+
+/// A ticket about to be inserted: everything but the row id.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    pub ticket: Ticket,
+    pub quota_bucket: String,
+    pub citizen_hash: Option<String>,
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(v: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(v).unwrap_or_default()
+}
+
+fn day_key(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+const TICKET_COLUMNS: &str = "id, service_day, issued_service, seq, number, code, service_id, \
+     priority_group, channel, state, counter, recalls, arrived_at, issued_at, called_at, \
+     serving_at, finished_at";
+
+/// Row -> Ticket, the one place that knows the column order of `TICKET_COLUMNS`.
+fn map_ticket(row: &Row) -> rusqlite::Result<Result<Ticket, StoreError>> {
+    let id: i64 = row.get(0)?;
+    let corrupt = |what: String| StoreError::Corrupt {
+        table: "tickets",
+        id,
+        what,
+    };
+    let day: String = row.get(1)?;
+    let Ok(service_day) = NaiveDate::parse_from_str(&day, "%Y-%m-%d") else {
+        return Ok(Err(corrupt(format!("service_day {day:?}"))));
+    };
+    let channel: String = row.get(8)?;
+    let Some(channel) = Channel::parse(&channel) else {
+        return Ok(Err(corrupt(format!("channel {channel:?}"))));
+    };
+    let state: String = row.get(9)?;
+    let Some(state) = TicketState::parse(&state) else {
+        return Ok(Err(corrupt(format!("state {state:?}"))));
+    };
+    Ok(Ok(Ticket {
+        id,
+        service_day,
+        issued_service: row.get(2)?,
+        seq: row.get(3)?,
+        number: row.get(4)?,
+        code: row.get(5)?,
+        service_id: row.get(6)?,
+        priority_group: row.get(7)?,
+        channel,
+        state,
+        counter: row.get(10)?,
+        recalls: row.get(11)?,
+        arrived_at: from_ms(row.get(12)?),
+        issued_at: from_ms(row.get(13)?),
+        called_at: row.get::<_, Option<i64>>(14)?.map(from_ms),
+        serving_at: row.get::<_, Option<i64>>(15)?.map(from_ms),
+        finished_at: row.get::<_, Option<i64>>(16)?.map(from_ms),
+    }))
+}
+
+fn map_event(row: &Row) -> rusqlite::Result<Event> {
+    let detail: Option<String> = row.get(8)?;
+    Ok(Event {
+        id: row.get(0)?,
+        at: from_ms(row.get(1)?),
+        kind: row.get(2)?,
+        ticket_id: row.get(3)?,
+        code: row.get(4)?,
+        service_id: row.get(5)?,
+        counter: row.get(6)?,
+        priority_group: row.get(7)?,
+        detail: detail.and_then(|d| serde_json::from_str(&d).ok()),
+    })
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Open (creating folder and file if needed), set the durability pragmas, migrate.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(open_err)?;
+        // WAL lets readers (status, reporting) run beside the one writer; synchronous=FULL makes
+        // every commit durable before it returns, so a printed ticket is never lost to a power cut.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let known = MIGRATIONS.len() as i64;
+        let found: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if found > known {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found,
+                known,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Start a write transaction. `BEGIN IMMEDIATE` takes the write lock at once, so two
+    /// processes on one database (a kiosk and a CLI) serialise instead of failing mid-way.
+    pub fn write(&mut self) -> Result<Tx<'_>, StoreError> {
+        Ok(Tx {
+            tx: self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?,
+        })
+    }
+
+    /// Read-only queries share the transaction type; dropping it without commit rolls back.
+    pub fn read(&mut self) -> Result<Tx<'_>, StoreError> {
+        Ok(Tx {
+            tx: self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Deferred)?,
+        })
+    }
+
+    /// `PRAGMA integrity_check`: "ok" when the file is sound.
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "integrity_check", |r| r.get(0))?)
+    }
+
+    /// A value from the meta table, created with `init` when missing.
+    pub fn meta_or_init(
+        &mut self,
+        key: &str,
+        init: impl FnOnce() -> String,
+    ) -> Result<String, StoreError> {
+        let tx = self.write()?;
+        let existing: Option<String> = tx
+            .tx
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?;
+        let value = match existing {
+            Some(v) => v,
+            None => {
+                let v = init();
+                tx.tx.execute(
+                    "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+                    params![key, v],
+                )?;
+                v
+            }
+        };
+        tx.commit()?;
+        Ok(value)
+    }
+}
+
+/// Waiting, called and done counts of one service in one day.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ServiceCounts {
+    pub waiting: u32,
+    pub called: u32,
+    pub serving: u32,
+    pub done: u32,
+    pub no_show: u32,
+    pub cancelled: u32,
+    pub issued: u32,
+}
+
+/// One open transaction.
+pub struct Tx<'c> {
+    tx: rusqlite::Transaction<'c>,
+}
+
+impl Tx<'_> {
+    pub fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit()?)
+    }
+
+    /// How many tickets a service has numbered today, and the last printed number.
+    pub fn issued_so_far(&self, day: NaiveDate, service: &str) -> Result<IssuedSoFar, StoreError> {
+        let row: Option<(u32, u32)> = self
+            .tx
+            .query_row(
+                "SELECT seq, number FROM tickets WHERE service_day = ?1 AND issued_service = ?2 \
+                 ORDER BY seq DESC LIMIT 1",
+                params![day_key(day), service],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(match row {
+            Some((seq, number)) => IssuedSoFar {
+                count: seq,
+                last_number: Some(number),
+            },
+            None => IssuedSoFar::default(),
+        })
+    }
+
+    /// Printed numbers of a service's tickets that are still active today.
+    pub fn active_numbers(&self, day: NaiveDate, service: &str) -> Result<Vec<u32>, StoreError> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT number FROM tickets WHERE service_day = ?1 AND issued_service = ?2 \
+             AND state IN ('waiting', 'called', 'serving')",
+        )?;
+        let rows = stmt.query_map(params![day_key(day), service], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Insert a ticket; returns it with its row id.
+    pub fn insert_ticket(&self, new: &NewTicket) -> Result<Ticket, StoreError> {
+        let t = &new.ticket;
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO tickets (service_day, issued_service, seq, number, code, service_id, \
+             priority_group, channel, state, counter, recalls, arrived_at, issued_at, called_at, \
+             serving_at, finished_at, quota_bucket, citizen_hash) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+        )?;
+        stmt.execute(params![
+            day_key(t.service_day),
+            t.issued_service,
+            t.seq,
+            t.number,
+            t.code,
+            t.service_id,
+            t.priority_group,
+            t.channel.as_str(),
+            t.state.as_str(),
+            t.counter,
+            t.recalls,
+            ms(t.arrived_at),
+            ms(t.issued_at),
+            t.called_at.map(ms),
+            t.serving_at.map(ms),
+            t.finished_at.map(ms),
+            new.quota_bucket,
+            new.citizen_hash,
+        ])?;
+        let mut stored = t.clone();
+        stored.id = self.tx.last_insert_rowid();
+        Ok(stored)
+    }
+
+    /// Write back a ticket's mutable fields after a lifecycle transition.
+    pub fn update_ticket(&self, t: &Ticket) -> Result<(), StoreError> {
+        let mut stmt = self.tx.prepare_cached(
+            "UPDATE tickets SET service_id = ?2, state = ?3, counter = ?4, recalls = ?5, \
+             called_at = ?6, serving_at = ?7, finished_at = ?8 WHERE id = ?1",
+        )?;
+        stmt.execute(params![
+            t.id,
+            t.service_id,
+            t.state.as_str(),
+            t.counter,
+            t.recalls,
+            t.called_at.map(ms),
+            t.serving_at.map(ms),
+            t.finished_at.map(ms),
+        ])?;
+        Ok(())
+    }
+
+    fn one_ticket(
+        &self,
+        sql_where: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Option<Ticket>, StoreError> {
+        let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE {sql_where} LIMIT 1");
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        match stmt.query_row(params, map_ticket).optional()? {
+            Some(t) => Ok(Some(t?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn ticket(&self, id: i64) -> Result<Option<Ticket>, StoreError> {
+        self.one_ticket("id = ?1", [id])
+    }
+
+    /// Today's ticket with this printed code: the active one if any (after a wrap an old,
+    /// finished ticket may share the code), else the most recent.
+    pub fn ticket_by_code(&self, day: NaiveDate, code: &str) -> Result<Option<Ticket>, StoreError> {
+        self.one_ticket(
+            "service_day = ?1 AND code = ?2 \
+             ORDER BY state IN ('waiting', 'called', 'serving') DESC, id DESC",
+            params![day_key(day), code],
+        )
+    }
+
+    /// The ticket a counter is busy with (called or serving), if any.
+    pub fn current_at_counter(&self, counter: u32) -> Result<Option<Ticket>, StoreError> {
+        self.one_ticket(
+            "counter = ?1 AND state IN ('called', 'serving') ORDER BY called_at DESC",
+            [counter],
+        )
+    }
+
+    /// Waiting tickets in any of `services`, as call-next sees them.
+    pub fn waiting_candidates(
+        &self,
+        day: NaiveDate,
+        services: &[String],
+    ) -> Result<Vec<Candidate>, StoreError> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id, arrived_at, priority_group IS NOT NULL FROM tickets \
+             WHERE service_day = ?1 AND state = 'waiting' AND service_id = ?2",
+        )?;
+        let mut out = Vec::new();
+        for s in services {
+            let rows = stmt.query_map(params![day_key(day), s], |r| {
+                Ok(Candidate {
+                    ticket_id: r.get(0)?,
+                    arrived_at: from_ms(r.get(1)?),
+                    priority: r.get(2)?,
+                })
+            })?;
+            for c in rows {
+                out.push(c?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Waiting tickets in a service that are ahead of `ticket` by arrival (then by id).
+    pub fn waiting_ahead(&self, ticket: &Ticket) -> Result<u32, StoreError> {
+        Ok(self.tx.query_row(
+            "SELECT COUNT(*) FROM tickets WHERE service_day = ?1 AND state = 'waiting' \
+             AND service_id = ?2 AND (arrived_at < ?3 OR (arrived_at = ?3 AND id < ?4))",
+            params![
+                day_key(ticket.service_day),
+                ticket.service_id,
+                ms(ticket.arrived_at),
+                ticket.id
+            ],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Mean service time (seconds) of a service's last `n` finished tickets today.
+    pub fn recent_service_secs(
+        &self,
+        day: NaiveDate,
+        service: &str,
+        n: u32,
+    ) -> Result<Option<(f64, u32)>, StoreError> {
+        let row: (Option<f64>, u32) = self.tx.query_row(
+            "SELECT AVG(d), COUNT(*) FROM (SELECT (finished_at - serving_at) / 1000.0 AS d \
+             FROM tickets WHERE service_day = ?1 AND service_id = ?2 AND state = 'done' \
+             AND serving_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?3)",
+            params![day_key(day), service, n],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(row.0.map(|avg| (avg, row.1)))
+    }
+
+    pub fn append_event(&self, e: &Event) -> Result<Event, StoreError> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO events (at, kind, ticket_id, code, service_id, counter, priority_group, detail) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        stmt.execute(params![
+            ms(e.at),
+            e.kind,
+            e.ticket_id,
+            e.code,
+            e.service_id,
+            e.counter,
+            e.priority_group,
+            e.detail.as_ref().map(|d| d.to_string()),
+        ])?;
+        let mut stored = e.clone();
+        stored.id = self.tx.last_insert_rowid();
+        Ok(stored)
+    }
+
+    /// The last `limit` events of `kinds`, newest first.
+    pub fn recent_events(&self, kinds: &[&str], limit: u32) -> Result<Vec<Event>, StoreError> {
+        let placeholders = vec!["?"; kinds.len()].join(", ");
+        let sql = format!(
+            "SELECT id, at, kind, ticket_id, code, service_id, counter, priority_group, detail \
+             FROM events WHERE kind IN ({placeholders}) ORDER BY id DESC LIMIT {limit}"
+        );
+        let mut stmt = self.tx.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(kinds.iter()), map_event)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Events after `after_id` in order (the audit log, for reporting and tests).
+    pub fn events_after(&self, after_id: i64, limit: u32) -> Result<Vec<Event>, StoreError> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id, at, kind, ticket_id, code, service_id, counter, priority_group, detail \
+             FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after_id, limit], map_event)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn normal_streak(&self, counter: u32) -> Result<u32, StoreError> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT normal_streak FROM counter_state WHERE counter = ?1",
+                [counter],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    pub fn set_normal_streak(&self, counter: u32, streak: u32) -> Result<(), StoreError> {
+        self.tx.execute(
+            "INSERT INTO counter_state (counter, normal_streak) VALUES (?1, ?2) \
+             ON CONFLICT (counter) DO UPDATE SET normal_streak = excluded.normal_streak",
+            params![counter, streak],
+        )?;
+        Ok(())
+    }
+
+    /// Why a counter is paused, or None when it is open.
+    pub fn paused_reason(&self, counter: u32) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT paused_reason FROM counter_state WHERE counter = ?1",
+                [counter],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    pub fn set_paused(&self, counter: u32, reason: Option<&str>) -> Result<(), StoreError> {
+        self.tx.execute(
+            "INSERT INTO counter_state (counter, paused_reason) VALUES (?1, ?2) \
+             ON CONFLICT (counter) DO UPDATE SET paused_reason = excluded.paused_reason",
+            params![counter, reason],
+        )?;
+        Ok(())
+    }
+
+    /// Quota buckets of the tickets a citizen holds today (cancelled ones do not count).
+    pub fn citizen_buckets(
+        &self,
+        day: NaiveDate,
+        citizen_hash: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT quota_bucket FROM tickets WHERE service_day = ?1 AND citizen_hash = ?2 \
+             AND state != 'cancelled'",
+        )?;
+        let rows = stmt.query_map(params![day_key(day), citizen_hash], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Erase identity hashes of service days before `keep_from`. Returns how many were erased.
+    pub fn purge_citizen_hashes(&self, keep_from: NaiveDate) -> Result<usize, StoreError> {
+        Ok(self.tx.execute(
+            "UPDATE tickets SET citizen_hash = NULL WHERE citizen_hash IS NOT NULL AND service_day < ?1",
+            [day_key(keep_from)],
+        )?)
+    }
+
+    /// Per-service counts for one day, keyed by the service a ticket is in now.
+    pub fn service_counts(
+        &self,
+        day: NaiveDate,
+    ) -> Result<std::collections::BTreeMap<String, ServiceCounts>, StoreError> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT service_id, state, COUNT(*) FROM tickets WHERE service_day = ?1 \
+             GROUP BY service_id, state",
+        )?;
+        let mut out: std::collections::BTreeMap<String, ServiceCounts> = Default::default();
+        let rows = stmt.query_map([day_key(day)], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, u32>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (service, state, n) = row?;
+            let c = out.entry(service).or_default();
+            c.issued += n;
+            match TicketState::parse(&state) {
+                Some(TicketState::Waiting) => c.waiting += n,
+                Some(TicketState::Called) => c.called += n,
+                Some(TicketState::Serving) => c.serving += n,
+                Some(TicketState::Done) => c.done += n,
+                Some(TicketState::NoShow) => c.no_show += n,
+                Some(TicketState::Cancelled) => c.cancelled += n,
+                None => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every ticket of a day in issue order (for tests and exports).
+    pub fn tickets_of_day(&self, day: NaiveDate) -> Result<Vec<Ticket>, StoreError> {
+        let sql =
+            format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE service_day = ?1 ORDER BY id");
+        let mut stmt = self.tx.prepare(&sql)?;
+        let rows = stmt.query_map([day_key(day)], map_ticket)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r??);
+        }
+        Ok(out)
+    }
+}

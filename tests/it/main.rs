@@ -1,0 +1,8 @@
+//! One integration-test binary, a module per area (one link, one place for helpers).
+
+mod cli;
+mod common;
+mod config;
+mod crash;
+mod hub;
+mod queue;
