@@ -21,5 +21,6 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod hub;
+pub mod printer;
 pub mod store;
 pub mod text;

@@ -14,6 +14,8 @@ use chrono_tz::Tz;
 use toml::de::DeTable;
 
 use crate::domain::{NumberRange, PriorityRule, QuotaRule};
+use crate::printer::VietnameseMode;
+use crate::printer::transport::FlowControl;
 pub use reader::Problem;
 use reader::{Problems, TableReader};
 
@@ -79,6 +81,58 @@ pub struct PriorityGroup {
     pub name: Names,
 }
 
+/// Where tickets go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransportConfig {
+    /// Files in a folder (`.bin` bytes + `.png` preview): the demo default.
+    Spool { dir: PathBuf },
+    Serial {
+        port: String,
+        baud: u32,
+        flow: FlowControl,
+    },
+    /// A USB printer-class device file.
+    Usb { device: PathBuf },
+    /// Raw TCP, `host:port`.
+    Tcp { address: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct PrinterConfig {
+    /// Free text for reports (e.g. "Xprinter XP-80C").
+    pub model: String,
+    pub transport: TransportConfig,
+    /// 576 (80 mm, 203 dpi), 512 (80 mm, Epson 180 dpi) or 384 (58 mm).
+    pub paper_width_dots: u32,
+    pub vietnamese: VietnameseMode,
+    /// Ask DLE EOT status before each ticket.
+    pub check_status: bool,
+    pub status_timeout_ms: u64,
+    pub auto_status_back: bool,
+    /// QR content template: {site}, {day}, {code}, {id}. None prints no QR code.
+    pub qr_payload: Option<String>,
+    pub footer: Vec<String>,
+}
+
+impl PrinterConfig {
+    /// The demo's printer: files in `kiosk-data/spool`, raster Vietnamese, 80 mm.
+    pub fn spool_default() -> PrinterConfig {
+        PrinterConfig {
+            model: "spool".into(),
+            transport: TransportConfig::Spool {
+                dir: PathBuf::from("kiosk-data/spool"),
+            },
+            paper_width_dots: 576,
+            vietnamese: VietnameseMode::Raster,
+            check_status: true,
+            status_timeout_ms: 500,
+            auto_status_back: false,
+            qr_payload: None,
+            footer: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Where this config came from, for messages.
@@ -96,6 +150,7 @@ pub struct Config {
     pub quota: QuotaRule,
     /// Days after which citizens' identity hashes are erased.
     pub quota_retention_days: u32,
+    pub printer: PrinterConfig,
 }
 
 impl Config {
@@ -581,9 +636,14 @@ fn read_config(
         }
         t.finish(&["per_day", "per_field", "retention_days"], problems);
     }
+    let printer = match root.table("printer", false, problems) {
+        Some(t) => read_printer(t, problems),
+        None => Some(PrinterConfig::spool_default()),
+    };
     root.finish(
         &[
             "site", "store", "tickets", "service", "counter", "priority", "calling", "quota",
+            "printer",
         ],
         problems,
     );
@@ -601,7 +661,206 @@ fn read_config(
         max_recalls,
         quota,
         quota_retention_days,
+        printer: printer?,
     })
+}
+
+/// A string that must be one of `allowed`.
+fn one_of(
+    t: &mut TableReader,
+    key: &str,
+    allowed: &[&str],
+    problems: &mut Problems,
+) -> Option<Option<String>> {
+    match t.spanned_string(key, false, problems) {
+        None => Some(None),
+        Some((v, _)) if allowed.contains(&v.as_str()) => Some(Some(v)),
+        Some((v, span)) => {
+            problems.at(
+                &span,
+                &t.key_path(key),
+                format!("\"{v}\" is not allowed; use one of: {}", allowed.join(", ")),
+            );
+            None
+        }
+    }
+}
+
+fn read_printer(mut t: TableReader, problems: &mut Problems) -> Option<PrinterConfig> {
+    let mut p = PrinterConfig::spool_default();
+    let mut ok = true;
+    if let Some(m) = t.string("model", false, problems) {
+        p.model = m;
+    }
+    let transport = one_of(
+        &mut t,
+        "transport",
+        &["spool", "serial", "usb", "tcp"],
+        problems,
+    );
+    let spool_dir = t.string("spool_dir", false, problems);
+    let port = t.string("port", false, problems);
+    let baud = t.integer("baud", false, 1200, 921_600, problems);
+    let flow = one_of(
+        &mut t,
+        "flow_control",
+        &["none", "software", "hardware"],
+        problems,
+    );
+    let device = t.string("device", false, problems);
+    let address = t.string("address", false, problems);
+    let span = t.span();
+    match transport.clone().flatten().as_deref() {
+        None | Some("spool") => {
+            if let Some(dir) = spool_dir {
+                p.transport = TransportConfig::Spool { dir: dir.into() };
+            }
+        }
+        Some("serial") => match port {
+            Some(port) => {
+                p.transport = TransportConfig::Serial {
+                    port,
+                    baud: baud.unwrap_or(38_400) as u32,
+                    flow: match flow.flatten().as_deref() {
+                        Some("software") => FlowControl::Software,
+                        Some("hardware") => FlowControl::Hardware,
+                        _ => FlowControl::None,
+                    },
+                }
+            }
+            None => {
+                ok = false;
+                problems.at(
+                    &span,
+                    &t.key_path("port"),
+                    "transport = \"serial\" needs a port, e.g. \"/dev/ttyUSB0\"",
+                );
+            }
+        },
+        Some("usb") => {
+            p.transport = TransportConfig::Usb {
+                device: device.unwrap_or_else(|| "/dev/usb/lp0".into()).into(),
+            }
+        }
+        Some("tcp") => match address {
+            Some(a) => {
+                let address = if a.contains(':') {
+                    a
+                } else {
+                    format!("{a}:9100")
+                };
+                p.transport = TransportConfig::Tcp { address };
+            }
+            None => {
+                ok = false;
+                problems.at(
+                    &span,
+                    &t.key_path("address"),
+                    "transport = \"tcp\" needs an address, e.g. \"192.0.2.10:9100\"",
+                );
+            }
+        },
+        Some(_) => ok = false,
+    }
+    if transport.is_none() {
+        ok = false;
+    }
+    if let Some(w) = t.integer("paper_width", false, 0, 4096, problems) {
+        if [576, 512, 384].contains(&w) {
+            p.paper_width_dots = w as u32;
+        } else {
+            ok = false;
+            let span = t.span();
+            problems.at(
+                &span,
+                &t.key_path("paper_width"),
+                format!("{w} dots is not a paper width; use 576 (80 mm, 203 dpi), 512 (80 mm, 180 dpi) or 384 (58 mm)"),
+            );
+        }
+    }
+    let tables = t.integer_list("codepage_tables", false, 0, 255, problems);
+    match one_of(
+        &mut t,
+        "vietnamese",
+        &["raster", "codepage", "ascii"],
+        problems,
+    ) {
+        None => ok = false,
+        Some(mode) => {
+            p.vietnamese = match mode.as_deref() {
+                Some("codepage") => match &tables {
+                    Some((v, _)) if v.len() == 2 => VietnameseMode::Codepage {
+                        lower: v[0] as u8,
+                        upper: v[1] as u8,
+                    },
+                    Some((_, span)) => {
+                        ok = false;
+                        problems.at(
+                            span,
+                            &t.key_path("codepage_tables"),
+                            "expected [lower, upper] ESC t numbers of the TCVN-3 tables, e.g. [30, 31]",
+                        );
+                        VietnameseMode::Raster
+                    }
+                    None => VietnameseMode::Codepage {
+                        lower: 30,
+                        upper: 31,
+                    },
+                },
+                Some("ascii") => VietnameseMode::Ascii,
+                _ => VietnameseMode::Raster,
+            }
+        }
+    }
+    if let Some(b) = t.boolean("check_status", false, problems) {
+        p.check_status = b;
+    }
+    if let Some(ms) = t.integer("status_timeout_ms", false, 20, 10_000, problems) {
+        p.status_timeout_ms = ms as u64;
+    }
+    if let Some(b) = t.boolean("auto_status_back", false, problems) {
+        p.auto_status_back = b;
+    }
+    if let Some((q, span)) = t.spanned_string("qr_payload", false, problems) {
+        if q.len() > 300 {
+            ok = false;
+            problems.at(
+                &span,
+                &t.key_path("qr_payload"),
+                "longer than 300 bytes; a ticket QR code must stay small",
+            );
+        } else if !q.is_empty() {
+            p.qr_payload = Some(q);
+        }
+    }
+    if let Some(lines) = t.string_list("footer", false, problems) {
+        p.footer = lines
+            .into_iter()
+            .map(|(l, _)| crate::text::nfc(&l))
+            .collect();
+    }
+    t.finish(
+        &[
+            "model",
+            "transport",
+            "spool_dir",
+            "port",
+            "baud",
+            "flow_control",
+            "device",
+            "address",
+            "paper_width",
+            "vietnamese",
+            "codepage_tables",
+            "check_status",
+            "status_timeout_ms",
+            "auto_status_back",
+            "qr_payload",
+            "footer",
+        ],
+        problems,
+    );
+    ok.then_some(p)
 }
 
 #[cfg(test)]

@@ -286,7 +286,13 @@ impl QueueService {
             domain::check_quota(config.quota, &held, &quota_bucket)?;
         }
         let so_far = tx.issued_so_far(today, &service.id)?;
-        let in_use = tx.active_numbers(today, &service.id)?;
+        // Numbers can only be held by active tickets once the range has wrapped at least once.
+        let span = service.range.last - service.range.first + 1;
+        let in_use = if so_far.count >= span {
+            tx.active_numbers(today, &service.id)?
+        } else {
+            Vec::new()
+        };
         let (number, seq) = domain::next_number(service.range, service.daily_cap, so_far, |n| {
             in_use.contains(&n)
         })?;
