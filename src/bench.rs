@@ -156,3 +156,125 @@ pub fn bench_issue(config: &Config, n: usize) -> Result<IssueBench> {
         bare_insert,
     })
 }
+
+/// One row of the ticket-size table.
+#[derive(Debug, Serialize)]
+pub struct TicketSize {
+    pub ticket: &'static str,
+    pub mode: &'static str,
+    pub width_dots: u32,
+    pub bytes: usize,
+    pub raster_bytes: usize,
+    /// Seconds on the wire at 8N1 (10 bits a byte), per baud rate.
+    pub secs_9600: f64,
+    pub secs_38400: f64,
+    pub secs_115200: f64,
+    pub encode_us: f64,
+}
+
+/// Bytes and send times of the demo's default ticket and of the long sample, in every mode and
+/// paper width. Send time is computed from the bytes (a pty does not throttle).
+pub fn bench_ticket(config: &Config) -> Result<Vec<TicketSize>> {
+    use crate::printer::encode::{EncodeOptions, VietnameseMode, encode};
+    use crate::printer::layout::{layout, sample_ticket};
+
+    let service = &config.services[0];
+    let now = chrono::Utc::now();
+    let ticket = crate::domain::Ticket {
+        id: 1,
+        service_day: now.date_naive(),
+        issued_service: service.id.clone(),
+        seq: 23,
+        number: 23,
+        code: crate::domain::ticket_code(&service.prefix, 23, config.number_width),
+        service_id: service.id.clone(),
+        priority_group: None,
+        channel: crate::domain::Channel::Kiosk,
+        state: crate::domain::TicketState::Waiting,
+        counter: None,
+        recalls: 0,
+        arrived_at: now,
+        issued_at: now,
+        called_at: None,
+        serving_at: None,
+        finished_at: None,
+    };
+    let issued = crate::hub::Issued {
+        event: crate::store::Event::for_ticket("issued", &ticket, now),
+        ticket,
+        people_ahead: 4,
+        wait: Some(crate::domain::WaitRange {
+            low_minutes: 12,
+            high_minutes: 15,
+        }),
+    };
+    let default_ticket = crate::printer::ticket_info(config, &issued);
+    let mut rows = Vec::new();
+    for (name, info) in [
+        ("default", default_ticket),
+        ("long sample", sample_ticket()),
+    ] {
+        let blocks = layout(&info);
+        for (mode_name, mode) in [
+            ("raster", VietnameseMode::Raster),
+            (
+                "codepage",
+                VietnameseMode::Codepage {
+                    lower: 30,
+                    upper: 31,
+                },
+            ),
+            ("ascii", VietnameseMode::Ascii),
+        ] {
+            for width in [576, 512, 384] {
+                let opts = EncodeOptions {
+                    width_dots: width,
+                    mode,
+                    auto_status_back: false,
+                };
+                let runs = 20;
+                let t0 = Instant::now();
+                let mut e = encode(&blocks, opts)?;
+                for _ in 1..runs {
+                    e = encode(&blocks, opts)?;
+                }
+                let encode_us = t0.elapsed().as_secs_f64() * 1e6 / f64::from(runs);
+                let bits = e.bytes.len() as f64 * 10.0;
+                rows.push(TicketSize {
+                    ticket: name,
+                    mode: mode_name,
+                    width_dots: width,
+                    bytes: e.bytes.len(),
+                    raster_bytes: e.raster_bytes,
+                    secs_9600: bits / 9600.0,
+                    secs_38400: bits / 38_400.0,
+                    secs_115200: bits / 115_200.0,
+                    encode_us,
+                });
+            }
+        }
+    }
+    Ok(rows)
+}
+
+pub fn render_ticket_sizes(rows: &[TicketSize]) -> String {
+    let mut s = format!(
+        "{:<12} {:<9} {:>5} {:>6} {:>7} {:>8} {:>8} {:>8} {:>10}\n",
+        "ticket", "mode", "dots", "bytes", "raster", "9600 s", "38400 s", "115200 s", "encode us"
+    );
+    for r in rows {
+        s.push_str(&format!(
+            "{:<12} {:<9} {:>5} {:>6} {:>7} {:>8.2} {:>8.2} {:>8.3} {:>10.0}\n",
+            r.ticket,
+            r.mode,
+            r.width_dots,
+            r.bytes,
+            r.raster_bytes,
+            r.secs_9600,
+            r.secs_38400,
+            r.secs_115200,
+            r.encode_us
+        ));
+    }
+    s
+}

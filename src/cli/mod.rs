@@ -13,6 +13,7 @@ use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::domain::Channel;
 use crate::hub::{Hub, IssueRequest, Outcome, QueueService, Status};
+use crate::printer::TicketPrinter;
 use crate::store::Store;
 
 #[derive(Parser, Debug)]
@@ -59,8 +60,35 @@ pub enum Command {
         /// Issue this many tickets, one durable commit each (0 = until killed).
         #[arg(long, default_value_t = 1)]
         repeat: u64,
+        /// Print each ticket on the configured printer (as the kiosk does).
+        #[arg(long)]
+        print: bool,
         #[arg(long)]
         json: bool,
+    },
+    /// Print a sample ticket on the configured printer and report its status.
+    PrintTest {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask the configured printer for its status.
+    PrinterStatus,
+    /// Reprint today's ticket with this code, marked as a reprint.
+    Reprint { code: String },
+    /// Draw the ticket the next citizen of a service would get, as PNG (and the bytes).
+    TicketPreview {
+        #[arg(long)]
+        service: String,
+        #[arg(long)]
+        priority: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write the ESC/POS bytes here.
+        #[arg(long)]
+        bin: Option<PathBuf>,
+        /// Paper width in dots (default: the configured printer's).
+        #[arg(long)]
+        width: Option<u32>,
     },
     /// Call the next ticket to a counter (or a given ticket with --ticket).
     Call {
@@ -114,6 +142,11 @@ pub enum BenchWhat {
         #[arg(long)]
         json: bool,
     },
+    /// Ticket bytes and send times per Vietnamese mode and paper width.
+    Ticket {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -157,9 +190,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             field,
             citizen_id,
             repeat,
+            print,
             json,
         } => {
-            let mut q = open_service(load_config(&cli)?)?;
+            let config = load_config(&cli)?;
+            let mut printer = print.then(|| TicketPrinter::from_config(&config.printer));
+            let mut q = open_service(config.clone())?;
+            let mut unprinted = 0;
             let req = IssueRequest {
                 service_id: service.clone(),
                 priority_group: priority.clone(),
@@ -189,8 +226,111 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     )?;
                 }
                 out.flush()?;
+                if let Some(p) = printer.as_mut()
+                    && !print_issued(&config, &mut q, p, &issued)?
+                {
+                    unprinted += 1;
+                }
                 i += 1;
             }
+            // 3: tickets were issued (they are valid and in the queue) but not all printed.
+            Ok(if unprinted > 0 {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::PrintTest { json } => {
+            let config = load_config(&cli)?;
+            let mut p = TicketPrinter::from_config(&config.printer);
+            let mut info = crate::printer::layout::sample_ticket();
+            info.site_vi = config.site.name.vi.clone();
+            info.site_en = config.site.name.en.clone();
+            info.footer = config.printer.footer.clone();
+            let result = p.print(&info);
+            if *json {
+                let (kind, detail) = crate::printer::print_event(&result, &p.describe());
+                println!(
+                    "{}",
+                    serde_json::json!({ "result": kind, "detail": detail })
+                );
+            }
+            match result {
+                Ok(r) => {
+                    if !*json {
+                        println!(
+                            "{}: {} - printed {} bytes ({} raster) in {:.1} ms",
+                            p.describe(),
+                            r.status.as_str(),
+                            r.bytes,
+                            r.raster_bytes,
+                            r.elapsed_ms
+                        );
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("{}: {e}", p.describe());
+                    Ok(ExitCode::from(3))
+                }
+            }
+        }
+        Command::PrinterStatus => {
+            let config = load_config(&cli)?;
+            let mut p = TicketPrinter::from_config(&config.printer);
+            let status = p.status();
+            let (vi, en) = status.describe_vi_en();
+            println!("{}: {} ({vi} / {en})", p.describe(), status.as_str());
+            Ok(if status.can_print() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(3)
+            })
+        }
+        Command::Reprint { code } => {
+            let config = load_config(&cli)?;
+            let mut q = open_service(config.clone())?;
+            let ticket = q.ticket_by_code(code)?;
+            let (people_ahead, wait) = q.position(&ticket)?;
+            let issued = crate::hub::Issued {
+                event: crate::store::Event::for_ticket("reprint", &ticket, ticket.issued_at),
+                ticket,
+                people_ahead,
+                wait,
+            };
+            let mut info = crate::printer::ticket_info(&config, &issued);
+            info.reprint = true;
+            let mut p = TicketPrinter::from_config(&config.printer);
+            let result = p.print(&info);
+            let (kind, detail) = crate::printer::print_event(&result, &p.describe());
+            q.record_device_event(kind, Some(&issued.ticket), detail)?;
+            match result {
+                Ok(r) => {
+                    println!("reprinted {} ({} bytes)", issued.ticket.code, r.bytes);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("{}: {e}", p.describe());
+                    Ok(ExitCode::from(3))
+                }
+            }
+        }
+        Command::TicketPreview {
+            service,
+            priority,
+            out,
+            bin,
+            width,
+        } => {
+            let config = load_config(&cli)?;
+            write_preview(
+                &config,
+                service,
+                priority.as_deref(),
+                out,
+                bin.as_deref(),
+                *width,
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Call {
@@ -242,6 +382,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {
+            what: BenchWhat::Ticket { json },
+        } => {
+            let rows = crate::bench::bench_ticket(&load_config(&cli)?)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                print!("{}", crate::bench::render_ticket_sizes(&rows));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
             what: BenchWhat::Issue { n, json },
         } => {
             let report = crate::bench::bench_issue(&load_config(&cli)?, *n)?;
@@ -253,6 +404,107 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Print an issued ticket and log the outcome. Returns whether it printed. On a fault the
+/// ticket stays issued: the citizen is told the number to show at the counter.
+fn print_issued(
+    config: &Config,
+    q: &mut QueueService,
+    printer: &mut TicketPrinter,
+    issued: &crate::hub::Issued,
+) -> Result<bool> {
+    let info = crate::printer::ticket_info(config, issued);
+    let result = printer.print(&info);
+    let (kind, detail) = crate::printer::print_event(&result, &printer.describe());
+    q.record_device_event(kind, Some(&issued.ticket), detail)?;
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) => {
+            let (vi, en) = e.status().describe_vi_en();
+            eprintln!(
+                "ticket {} issued but not printed: {e}. {vi}: vui lòng ghi nhớ số {} và đưa cho cán bộ tại quầy. / {en}: please show number {} at the counter.",
+                issued.ticket.code, issued.ticket.code, issued.ticket.code
+            );
+            Ok(false)
+        }
+    }
+}
+
+/// The ticket the next citizen of `service` would get, drawn without issuing anything.
+fn write_preview(
+    config: &Config,
+    service: &str,
+    priority: Option<&str>,
+    out: &std::path::Path,
+    bin: Option<&std::path::Path>,
+    width: Option<u32>,
+) -> Result<()> {
+    let mut q = open_service(config.clone())?;
+    let status = q.status()?;
+    let s = config
+        .service(service)
+        .ok_or_else(|| anyhow!("unknown service \"{service}\""))?;
+    if let Some(g) = priority
+        && config.priority_group(g).is_none()
+    {
+        return Err(anyhow!("unknown priority group \"{g}\""));
+    }
+    let queue = status.services.iter().find(|x| x.id == service);
+    let now = chrono::Utc::now();
+    let ticket = crate::domain::Ticket {
+        id: 0,
+        service_day: status.service_day,
+        issued_service: s.id.clone(),
+        seq: 0,
+        number: queue.map_or(0, |x| x.counts.issued) + s.range.first,
+        code: crate::domain::ticket_code(
+            &s.prefix,
+            queue.map_or(0, |x| x.counts.issued) + s.range.first,
+            config.number_width,
+        ),
+        service_id: s.id.clone(),
+        priority_group: priority.map(str::to_string),
+        channel: Channel::Kiosk,
+        state: crate::domain::TicketState::Waiting,
+        counter: None,
+        recalls: 0,
+        arrived_at: now,
+        issued_at: now,
+        called_at: None,
+        serving_at: None,
+        finished_at: None,
+    };
+    let issued = crate::hub::Issued {
+        event: crate::store::Event::for_ticket("preview", &ticket, now),
+        people_ahead: queue.map_or(0, |x| x.counts.waiting),
+        wait: queue.and_then(|x| x.wait_for_new),
+        ticket,
+    };
+    let info = crate::printer::ticket_info(config, &issued);
+    let mut options = TicketPrinter::from_config(&config.printer).options();
+    if let Some(w) = width {
+        if ![576, 512, 384].contains(&w) {
+            return Err(anyhow!("--width {w}: use 576, 512 or 384"));
+        }
+        options.width_dots = w;
+    }
+    let blocks = crate::printer::layout::layout(&info);
+    let img = crate::printer::preview::render(&blocks, options.width_dots);
+    let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
+    img.write_png(std::io::BufWriter::new(file))?;
+    if let Some(bin) = bin {
+        let encoded = crate::printer::encode::encode(&blocks, options)?;
+        std::fs::write(bin, &encoded.bytes)
+            .with_context(|| format!("writing {}", bin.display()))?;
+    }
+    println!(
+        "wrote {} ({}x{} dots)",
+        out.display(),
+        img.width,
+        img.height
+    );
+    Ok(())
 }
 
 fn check_config(cli: &Cli, files: &[PathBuf]) -> ExitCode {

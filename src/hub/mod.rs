@@ -29,6 +29,12 @@ enum Command {
     Pause(u32, String, Reply),
     Resume(u32, Reply),
     Status(oneshot::Sender<Result<Status, QueueError>>),
+    DeviceEvent(
+        &'static str,
+        Option<Box<crate::domain::Ticket>>,
+        serde_json::Value,
+        oneshot::Sender<Result<Event, QueueError>>,
+    ),
 }
 
 type Reply = oneshot::Sender<Result<Outcome, QueueError>>;
@@ -121,6 +127,13 @@ fn run(
             }
             Command::Status(reply) => {
                 let _ = reply.send(service.status());
+            }
+            Command::DeviceEvent(kind, ticket, detail, reply) => {
+                let result = service.record_device_event(kind, ticket.as_deref(), detail);
+                if let Ok(e) = &result {
+                    publish(std::slice::from_ref(e));
+                }
+                let _ = reply.send(result);
             }
             Command::CallNext(c, r) => answer(r, service.call_next(c), &publish),
             Command::CallTicket(c, code, r) => answer(r, service.call_ticket(c, &code), &publish),
@@ -225,5 +238,16 @@ impl HubHandle {
 
     pub async fn status(&self) -> Result<Status, HubError> {
         self.ask(Command::Status).await
+    }
+
+    /// Add a device event (see `service::DEVICE_EVENT_KINDS`) to the log and broadcast it.
+    pub async fn record_device_event(
+        &self,
+        kind: &'static str,
+        ticket: Option<crate::domain::Ticket>,
+        detail: serde_json::Value,
+    ) -> Result<Event, HubError> {
+        self.ask(|r| Command::DeviceEvent(kind, ticket.map(Box::new), detail, r))
+            .await
     }
 }

@@ -37,6 +37,8 @@ pub enum QueueError {
     CounterBusy { counter: u32, code: String },
     #[error("counter {counter} is paused ({reason}); resume it first")]
     CounterPaused { counter: u32, reason: String },
+    #[error("unknown device event \"{kind}\"; known: {known}")]
+    UnknownEventKind { kind: String, known: String },
     #[error("no ticket {code} today")]
     TicketNotFound { code: String },
     #[error("the service point is closed now; opening hours today: {hours}")]
@@ -63,6 +65,7 @@ impl QueueError {
             QueueError::CounterBusy { .. } => "counter_busy",
             QueueError::CounterPaused { .. } => "counter_paused",
             QueueError::TicketNotFound { .. } => "ticket_not_found",
+            QueueError::UnknownEventKind { .. } => "unknown_event_kind",
             QueueError::Closed { .. } => "closed",
             QueueError::Numbering(NumberingError::DailyCapReached { .. }) => "daily_cap_reached",
             QueueError::Numbering(_) => "numbers_exhausted",
@@ -143,6 +146,9 @@ pub struct QueueService {
     /// The service day whose stale identity hashes were last purged.
     purged_for: Option<NaiveDate>,
 }
+
+/// Events devices add to the audit log (the queue's own kinds are written by its commands).
+pub const DEVICE_EVENT_KINDS: &[&str] = &["printed", "printer_fault", "printer_warning"];
 
 /// How many finished services refine the configured average service time.
 const SERVICE_TIME_SAMPLES: u32 = 20;
@@ -584,6 +590,61 @@ impl QueueService {
             ticket: None,
             events: vec![event],
         })
+    }
+
+    /// Record something a device did (printed a ticket, reported a fault) in the audit log,
+    /// so that reporting sends it to the centre. `kind` must be one of `DEVICE_EVENT_KINDS`.
+    pub fn record_device_event(
+        &mut self,
+        kind: &str,
+        ticket: Option<&Ticket>,
+        detail: serde_json::Value,
+    ) -> Result<Event, QueueError> {
+        if !DEVICE_EVENT_KINDS.contains(&kind) {
+            return Err(QueueError::UnknownEventKind {
+                kind: kind.to_string(),
+                known: DEVICE_EVENT_KINDS.join(", "),
+            });
+        }
+        let now = self.clock.now();
+        let event = match ticket {
+            Some(t) => Event::for_ticket(kind, t, now),
+            None => Event {
+                id: 0,
+                at: now,
+                kind: kind.to_string(),
+                ticket_id: None,
+                code: None,
+                service_id: None,
+                counter: None,
+                priority_group: None,
+                detail: None,
+            },
+        }
+        .with_detail(detail);
+        let tx = self.store.write()?;
+        let stored = tx.append_event(&event)?;
+        tx.commit()?;
+        Ok(stored)
+    }
+
+    /// Today's ticket by its printed code (for reprints and lookups).
+    pub fn ticket_by_code(&mut self, code: &str) -> Result<Ticket, QueueError> {
+        let today = self.today(self.clock.now());
+        let tx = self.store.read()?;
+        tx.ticket_by_code(today, code)?
+            .ok_or_else(|| QueueError::TicketNotFound {
+                code: code.to_string(),
+            })
+    }
+
+    /// Waiting tickets ahead of a ticket now, and the wait estimate for it.
+    pub fn position(&mut self, ticket: &Ticket) -> Result<(u32, Option<WaitRange>), QueueError> {
+        let config = Arc::clone(&self.config);
+        let tx = self.store.read()?;
+        let ahead = tx.waiting_ahead(ticket)?;
+        let wait = wait_estimate(&config, &tx, ticket.service_day, &ticket.service_id, ahead)?;
+        Ok((ahead, wait))
     }
 
     /// Queues, waiting counts and the last calls, for today's service day.

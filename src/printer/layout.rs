@@ -81,11 +81,19 @@ pub fn layout(info: &TicketInfo) -> Vec<Block> {
         blocks.push(text(format!("ƯU TIÊN: {vi}"), Size::Normal, true));
         blocks.push(text(format!("PRIORITY: {en}"), Size::Small, false));
     }
-    let ahead_vi = format!("Trước bạn: {} người", info.people_ahead);
-    let ahead_en = if info.people_ahead == 1 {
-        "1 person ahead of you".to_string()
-    } else {
-        format!("{} people ahead of you", info.people_ahead)
+    let (ahead_vi, ahead_en) = match info.people_ahead {
+        0 => (
+            "Bạn là người tiếp theo".to_string(),
+            "You are next".to_string(),
+        ),
+        1 => (
+            "Trước bạn: 1 người".to_string(),
+            "1 person ahead of you".to_string(),
+        ),
+        n => (
+            format!("Trước bạn: {n} người"),
+            format!("{n} people ahead of you"),
+        ),
     };
     match info.wait {
         Some(w) => {

@@ -191,6 +191,28 @@ impl TicketPrinter {
     }
 }
 
+/// The audit-log event for a print attempt: `printed`, `printer_warning` (printed, paper near
+/// end) or `printer_fault` (not printed), with what happened.
+pub fn print_event(
+    result: &Result<PrintReport, PrintError>,
+    transport: &str,
+) -> (&'static str, serde_json::Value) {
+    match result {
+        Ok(r) if r.status == PrinterStatus::PaperNearEnd => (
+            "printer_warning",
+            serde_json::json!({ "status": r.status, "bytes": r.bytes, "transport": transport }),
+        ),
+        Ok(r) => (
+            "printed",
+            serde_json::json!({ "status": r.status, "bytes": r.bytes, "transport": transport }),
+        ),
+        Err(e) => (
+            "printer_fault",
+            serde_json::json!({ "status": e.status(), "error": e.to_string(), "transport": transport }),
+        ),
+    }
+}
+
 fn sanitize(code: &str) -> String {
     code.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })

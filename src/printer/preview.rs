@@ -30,7 +30,7 @@ pub fn render(blocks: &[Block], width_dots: u32) -> Bitmap {
             }
             Block::Number(code) => {
                 // The printer's font A at 4x is 96 dots tall; draw the digits that size.
-                let img = font::render_line(code, 120.0, Weight::Bold).cropped();
+                let img = font::render_line(code, 110.0, Weight::Bold).cropped();
                 pieces.push((img, 16));
             }
             Block::Qr(data) => {

@@ -4,5 +4,7 @@ mod cli;
 mod common;
 mod config;
 mod crash;
+mod fake_printer;
 mod hub;
+mod printer;
 mod queue;
