@@ -16,11 +16,14 @@
 //! See `docs/architecture.md` for the design and the rules that keep tickets safe.
 
 pub mod bench;
+pub mod catalogue;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod guides;
 pub mod hub;
 pub mod printer;
 pub mod store;
 pub mod text;
+pub mod ui;

@@ -35,8 +35,29 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run the service point: hub (and, later, the touchscreen) until Ctrl-C.
-    Run,
+    /// Run the service point: the touchscreen with the hub in the same process.
+    Run {
+        /// A window instead of fullscreen (development).
+        #[arg(long)]
+        windowed: bool,
+        /// Window size in pixels, e.g. 1080x1920 (portrait) or 1920x1080 (landscape).
+        #[arg(long, value_parser = parse_size)]
+        size: Option<(u32, u32)>,
+    },
+    /// Draw kiosk pages with the software renderer into PNG files (no display needed).
+    Screenshot {
+        /// Page to draw, or "all".
+        #[arg(long, default_value = "all")]
+        page: String,
+        /// vi, en or all.
+        #[arg(long, default_value = "all")]
+        lang: String,
+        /// WxH, or "all" for 1080x1920 and 1920x1080.
+        #[arg(long, default_value = "all")]
+        size: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Run the hub alone, headless.
     Hub,
     /// Check config files; prints every problem with file, line, column and key.
@@ -183,7 +204,51 @@ fn open_service(config: Config) -> Result<QueueService> {
 fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::CheckConfig { files } => Ok(check_config(&cli, files)),
-        Command::Run | Command::Hub => run_hub(load_config(&cli)?),
+        Command::Hub => run_hub(load_config(&cli)?),
+        Command::Run { windowed, size } => run_kiosk(load_config(&cli)?, *windowed, *size),
+        Command::Screenshot {
+            page,
+            lang,
+            size,
+            out,
+        } => {
+            let mut config = load_config(&cli)?;
+            // Screenshots never touch the site's real database or printer.
+            let scratch =
+                std::env::temp_dir().join(format!("kiosk-screenshot-{}", std::process::id()));
+            config.db_path = scratch.join("kiosk.sqlite");
+            config.printer.transport = crate::config::TransportConfig::Spool {
+                dir: scratch.join("spool"),
+            };
+            let pages: Vec<&str> = if page == "all" {
+                crate::ui::PAGES.to_vec()
+            } else {
+                vec![page.as_str()]
+            };
+            let langs: Vec<&str> = match lang.as_str() {
+                "all" => vec!["vi", "en"],
+                "vi" | "en" => vec![lang.as_str()],
+                other => return Err(anyhow!("--lang {other}: use vi, en or all")),
+            };
+            let sizes: Vec<(u32, u32)> = if size == "all" {
+                vec![(1080, 1920), (1920, 1080)]
+            } else {
+                vec![parse_size(size).map_err(|e| anyhow!(e))?]
+            };
+            crate::ui::screenshot::init_headless()?;
+            let (kiosk, running) = crate::ui::Kiosk::start(config)?;
+            let status = running.runtime.block_on(kiosk.hub.status())?;
+            let ui = crate::ui::KioskUi::new(kiosk)?;
+            ui.apply_status(&status);
+            let written = crate::ui::render_pages(&ui, &pages, &langs, &sizes, out)
+                .map_err(|e| anyhow!(e))?;
+            for p in &written {
+                println!("{}", p.display());
+            }
+            drop(ui);
+            let _ = std::fs::remove_dir_all(&scratch);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Issue {
             service,
             priority,
@@ -616,6 +681,51 @@ pub fn render_status(config: &Config, status: &Status) -> String {
         }
     }
     s
+}
+
+/// "1080x1920" -> (1080, 1920).
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once('x')
+        .ok_or_else(|| format!("\"{s}\" is not a size like 1080x1920"))?;
+    let w: u32 = w
+        .parse()
+        .map_err(|_| format!("\"{s}\": width is not a number"))?;
+    let h: u32 = h
+        .parse()
+        .map_err(|_| format!("\"{s}\": height is not a number"))?;
+    if !(320..=8192).contains(&w) || !(320..=8192).contains(&h) {
+        return Err(format!("\"{s}\": each side must be 320 to 8192 pixels"));
+    }
+    Ok((w, h))
+}
+
+/// The touchscreen with the hub in this process.
+fn run_kiosk(config: Config, windowed: bool, size: Option<(u32, u32)>) -> Result<ExitCode> {
+    use slint::ComponentHandle;
+    let started = std::time::Instant::now();
+    let (kiosk, running) = crate::ui::Kiosk::start(config)?;
+    let ui = crate::ui::KioskUi::new(kiosk).map_err(|e| {
+        anyhow!("cannot open the kiosk window ({e}); is a display available? `kiosk hub` runs without one")
+    })?;
+    if let Some((w, h)) = size {
+        ui.window.window().set_size(slint::PhysicalSize::new(w, h));
+    }
+    if !windowed {
+        ui.window.window().set_fullscreen(true);
+    }
+    // Report the first frame: the time from start until the event loop first runs.
+    let t0 = started;
+    slint::Timer::single_shot(std::time::Duration::ZERO, move || {
+        eprintln!(
+            "first frame after {:.0} ms",
+            t0.elapsed().as_secs_f64() * 1000.0
+        );
+    });
+    ui.window.run()?;
+    drop(ui);
+    drop(running);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_hub(config: Config) -> Result<ExitCode> {

@@ -151,6 +151,10 @@ pub struct Config {
     /// Days after which citizens' identity hashes are erased.
     pub quota_retention_days: u32,
     pub printer: PrinterConfig,
+    /// Seconds without a touch before the kiosk returns to the welcome page.
+    pub idle_seconds: u32,
+    /// Folder of digital-citizen guides (TOML); the built-in copies are used when missing.
+    pub guides_dir: PathBuf,
 }
 
 impl Config {
@@ -636,6 +640,17 @@ fn read_config(
         }
         t.finish(&["per_day", "per_field", "retention_days"], problems);
     }
+    let mut idle_seconds = 60;
+    let mut guides_dir = PathBuf::from("assets/guides");
+    if let Some(mut t) = root.table("kiosk", false, problems) {
+        if let Some(n) = t.integer("idle_seconds", false, 10, 3600, problems) {
+            idle_seconds = n as u32;
+        }
+        if let Some(d) = t.string("guides_dir", false, problems) {
+            guides_dir = PathBuf::from(d);
+        }
+        t.finish(&["idle_seconds", "guides_dir"], problems);
+    }
     let printer = match root.table("printer", false, problems) {
         Some(t) => read_printer(t, problems),
         None => Some(PrinterConfig::spool_default()),
@@ -643,7 +658,7 @@ fn read_config(
     root.finish(
         &[
             "site", "store", "tickets", "service", "counter", "priority", "calling", "quota",
-            "printer",
+            "printer", "kiosk",
         ],
         problems,
     );
@@ -662,6 +677,8 @@ fn read_config(
         quota,
         quota_retention_days,
         printer: printer?,
+        idle_seconds,
+        guides_dir,
     })
 }
 

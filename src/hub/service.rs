@@ -127,6 +127,10 @@ pub struct ServiceStatus {
     pub counts: ServiceCounts,
     pub open_counters: u32,
     pub wait_for_new: Option<WaitRange>,
+    /// Whether a new ticket can be issued now; when not, `refusal` says why
+    /// (`closed`, `daily_cap_reached`, `numbers_exhausted`).
+    pub accepting: bool,
+    pub refusal: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -652,6 +656,7 @@ impl QueueService {
         let now = self.clock.now();
         let today = self.today(now);
         let config = Arc::clone(&self.config);
+        let closed = self.check_open(now).is_err();
         let tx = self.store.read()?;
         let counts = tx.service_counts(today)?;
         let mut services = Vec::new();
@@ -667,7 +672,26 @@ impl QueueService {
                 counts: c,
                 open_counters: open,
                 wait_for_new,
+                accepting: true,
+                refusal: None,
             });
+        }
+        for st in &mut services {
+            let Some(s) = config.service(&st.id) else {
+                continue;
+            };
+            let so_far = tx.issued_so_far(today, &s.id)?;
+            let span = s.range.last - s.range.first + 1;
+            st.refusal = if closed {
+                Some("closed")
+            } else if s.daily_cap.is_some_and(|cap| so_far.count >= cap) {
+                Some("daily_cap_reached")
+            } else if !s.range.wrap && so_far.count >= span {
+                Some("numbers_exhausted")
+            } else {
+                None
+            };
+            st.accepting = st.refusal.is_none();
         }
         let last_calls = tx.recent_events(&["called", "recalled"], 10)?;
         Ok(Status {

@@ -12,6 +12,7 @@ pub mod preview;
 pub mod status;
 pub mod transport;
 pub mod vietnamese;
+pub mod worker;
 
 use std::time::{Duration, Instant};
 

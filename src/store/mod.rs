@@ -92,6 +92,22 @@ const MIGRATIONS: &[&str] = &[
         detail         TEXT
     );
     "#,
+    // 2: the procedure catalogue shown on the kiosk.
+    r#"
+    CREATE TABLE procedures (
+        code      TEXT PRIMARY KEY,
+        name      TEXT NOT NULL,
+        field     TEXT NOT NULL,
+        level     TEXT NOT NULL,
+        documents TEXT NOT NULL,
+        fee       TEXT NOT NULL,
+        time      TEXT NOT NULL,
+        steps     TEXT NOT NULL,
+        online    TEXT NOT NULL,
+        source    TEXT NOT NULL
+    );
+    CREATE INDEX procedures_by_field ON procedures (field);
+    "#,
 ];
 
 /// An entry of the audit log, as stored and as broadcast.
@@ -666,6 +682,62 @@ impl Tx<'_> {
             }
         }
         Ok(out)
+    }
+
+    pub fn procedure_count(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .tx
+            .query_row("SELECT COUNT(*) FROM procedures", [], |r| r.get(0))?)
+    }
+
+    /// Insert or replace a procedure; `source` says where it came from (demo, national import).
+    pub fn upsert_procedure(
+        &self,
+        p: &crate::catalogue::Procedure,
+        source: &str,
+    ) -> Result<(), StoreError> {
+        let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT OR REPLACE INTO procedures \
+             (code, name, field, level, documents, fee, time, steps, online, source) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        stmt.execute(params![
+            p.code,
+            p.name,
+            p.field,
+            p.level,
+            json(&p.documents),
+            p.fee,
+            p.time,
+            json(&p.steps),
+            p.online,
+            source
+        ])?;
+        Ok(())
+    }
+
+    /// Every procedure, by field then name.
+    pub fn procedures(&self) -> Result<Vec<crate::catalogue::Procedure>, StoreError> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT code, name, field, level, documents, fee, time, steps, online \
+             FROM procedures ORDER BY field, name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let list = |s: String| serde_json::from_str::<Vec<String>>(&s).unwrap_or_default();
+            Ok(crate::catalogue::Procedure {
+                code: r.get(0)?,
+                name: r.get(1)?,
+                field: r.get(2)?,
+                level: r.get(3)?,
+                documents: list(r.get(4)?),
+                fee: r.get(5)?,
+                time: r.get(6)?,
+                steps: list(r.get(7)?),
+                online: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Every ticket of a day in issue order (for tests and exports).

@@ -1,0 +1,12 @@
+//! Compiles the Slint UI (ui/app.slint) with its bundled English translation.
+
+fn main() {
+    let config = slint_build::CompilerConfiguration::new()
+        .with_bundled_translations("translations")
+        // Element ids in debug builds let tests find elements by id.
+        .with_debug_info(true);
+    if let Err(e) = slint_build::compile_with_config("ui/app.slint", config) {
+        eprintln!("ui/app.slint: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,156 @@
+//! ProceduresAdapter: browse by field, search, a procedure's detail with a QR to apply online,
+//! and "take a ticket for this" for the queue that takes its field.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+
+use super::{
+    AppWindow, Choice, Kiosk, ProcedureDetail, ProcedureRow, ProceduresAdapter, qr_image,
+    services_adapter,
+};
+use crate::catalogue::{self, Procedure};
+
+fn rows(procs: &[&Procedure]) -> ModelRc<ProcedureRow> {
+    let rows: Vec<ProcedureRow> = procs
+        .iter()
+        .map(|p| ProcedureRow {
+            code: p.code.clone().into(),
+            name: p.name.clone().into(),
+            field: p.field.clone().into(),
+            online: !p.online.is_empty(),
+        })
+        .collect();
+    ModelRc::new(VecModel::from(rows))
+}
+
+fn bullets(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|d| format!("• {d}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Show one procedure's detail.
+pub fn open(app: &AppWindow, kiosk: &Kiosk, code: &str) {
+    let Some(p) = kiosk.catalogue.iter().find(|p| p.code == code) else {
+        return;
+    };
+    let service = catalogue::service_for(&kiosk.config, p);
+    let a = app.global::<ProceduresAdapter>();
+    a.set_detail(ProcedureDetail {
+        code: p.code.clone().into(),
+        name: p.name.clone().into(),
+        field: p.field.clone().into(),
+        documents: bullets(&p.documents).into(),
+        fee: p.fee.clone().into(),
+        time: p.time.clone().into(),
+        steps: p
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("{}. {s}", i + 1))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .into(),
+        online: if p.online.is_empty() {
+            SharedString::from("Thủ tục này chỉ nộp trực tiếp tại Bộ phận một cửa.")
+        } else {
+            format!("Có thể nộp trực tuyến: quét mã QR để mở {}", p.online).into()
+        },
+        service_vi: service
+            .map(|s| s.name.vi.clone())
+            .unwrap_or_default()
+            .into(),
+        service_en: service
+            .map(|s| s.name.en.clone())
+            .unwrap_or_default()
+            .into(),
+    });
+    a.set_detail_qr(if p.online.is_empty() {
+        slint::Image::default()
+    } else {
+        qr_image(&p.online, 6)
+    });
+    a.set_can_take_ticket(service.is_some());
+    a.set_showing_detail(true);
+}
+
+pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) {
+    let a = app.global::<ProceduresAdapter>();
+    let mut fields: Vec<String> = kiosk.catalogue.iter().map(|p| p.field.clone()).collect();
+    fields.sort();
+    fields.dedup();
+    let fields: Vec<SharedString> = fields.into_iter().map(Into::into).collect();
+    a.set_fields(ModelRc::new(VecModel::from(fields)));
+    let all: Vec<&Procedure> = kiosk.catalogue.iter().collect();
+    a.set_rows(rows(&all));
+
+    // The query typed so far, to combine with a field chip.
+    let query = Rc::new(RefCell::new(String::new()));
+    let refresh = {
+        let weak = app.as_weak();
+        let kiosk = kiosk.clone();
+        let query = Rc::clone(&query);
+        move || {
+            if let Some(app) = weak.upgrade() {
+                let a = app.global::<ProceduresAdapter>();
+                let hits = catalogue::search(&kiosk.catalogue, &query.borrow(), &a.get_field());
+                a.set_rows(rows(&hits));
+            }
+        }
+    };
+    {
+        let refresh = refresh.clone();
+        let query = Rc::clone(&query);
+        a.on_search(move |text| {
+            *query.borrow_mut() = text.to_string();
+            refresh();
+        });
+    }
+    {
+        let weak = app.as_weak();
+        a.on_choose_field(move |field| {
+            if let Some(app) = weak.upgrade() {
+                app.global::<ProceduresAdapter>().set_field(field);
+                refresh();
+            }
+        });
+    }
+    {
+        let weak = app.as_weak();
+        let kiosk = kiosk.clone();
+        a.on_open(move |code| {
+            if let Some(app) = weak.upgrade() {
+                open(&app, &kiosk, &code);
+            }
+        });
+    }
+    {
+        let weak = app.as_weak();
+        a.on_close_detail(move || {
+            if let Some(app) = weak.upgrade() {
+                app.global::<ProceduresAdapter>().set_showing_detail(false);
+            }
+        });
+    }
+    {
+        let weak = app.as_weak();
+        let kiosk = kiosk.clone();
+        let choice = Rc::clone(choice);
+        a.on_take_ticket(move |code| {
+            let Some(app) = weak.upgrade() else { return };
+            let Some(p) = kiosk.catalogue.iter().find(|p| p.code == code.as_str()) else {
+                return;
+            };
+            if let Some(service) = catalogue::service_for(&kiosk.config, p) {
+                choice.borrow_mut().field = Some(p.field.clone());
+                services_adapter::after_choosing(&app, &kiosk, &choice, &service.id);
+                // after_choosing resets nothing else; keep the field for the quota bucket.
+                choice.borrow_mut().field = Some(p.field.clone());
+            }
+        });
+    }
+}

@@ -1,0 +1,161 @@
+//! ServicesAdapter: the service tiles (waiting, estimate, closed or full and why) and the choice
+//! of a service, which leads to the priority question (or straight to a ticket when the site
+//! has no priority groups).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use slint::{ComponentHandle, ModelRc, VecModel};
+
+use super::{
+    AppWindow, Choice, Kiosk, KioskAdapter, Page, PriorityAdapter, PriorityGroupTile, ServiceTile,
+    ServicesAdapter, ticket_adapter,
+};
+use crate::config::Config;
+use crate::hub::Status;
+
+/// "khoảng 12-15 phút" / "about 12-15 min", or why there is no estimate.
+pub fn wait_text(wait: Option<crate::domain::WaitRange>) -> (String, String) {
+    match wait {
+        Some(w) => (
+            format!("khoảng {}-{} phút", w.low_minutes, w.high_minutes),
+            format!("about {}-{} min", w.low_minutes, w.high_minutes),
+        ),
+        None => (
+            "chưa có quầy mở".to_string(),
+            "no counter open yet".to_string(),
+        ),
+    }
+}
+
+/// Why a service takes no ticket now, in both languages.
+pub fn refusal_text(reason: &str, config: &Config) -> (String, String) {
+    match reason {
+        "closed" => {
+            let today = chrono::Utc::now()
+                .with_timezone(&config.site.timezone)
+                .date_naive();
+            let key = crate::domain::service_day::weekday_key(today);
+            let hours = config
+                .site
+                .opening_hours
+                .get(key)
+                .filter(|h| !h.is_empty())
+                .map(|h| {
+                    h.iter()
+                        .map(|(a, b)| format!("{}-{}", a.format("%H:%M"), b.format("%H:%M")))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                });
+            match hours {
+                Some(h) => (
+                    format!("Ngoài giờ tiếp nhận (hôm nay: {h})"),
+                    format!("Outside opening hours (today: {h})"),
+                ),
+                None => (
+                    "Hôm nay không tiếp nhận".to_string(),
+                    "Closed today".to_string(),
+                ),
+            }
+        }
+        "daily_cap_reached" | "numbers_exhausted" => (
+            "Đã hết số hôm nay, mời quay lại ngày làm việc tiếp theo".to_string(),
+            "No more numbers today; please come back on the next working day".to_string(),
+        ),
+        other => (other.to_string(), other.to_string()),
+    }
+}
+
+pub fn apply_status(app: &AppWindow, config: &Config, status: &Status) {
+    let tiles: Vec<ServiceTile> = status
+        .services
+        .iter()
+        .map(|s| {
+            let (wait_vi, wait_en) = wait_text(s.wait_for_new);
+            let (reason_vi, reason_en) = s
+                .refusal
+                .map(|r| refusal_text(r, config))
+                .unwrap_or_default();
+            let fields = config
+                .service(&s.id)
+                .map(|c| c.fields.join(", "))
+                .unwrap_or_default();
+            ServiceTile {
+                id: s.id.clone().into(),
+                prefix: s.prefix.clone().into(),
+                name_vi: s.name_vi.clone().into(),
+                name_en: s.name_en.clone().into(),
+                fields: fields.into(),
+                waiting: s.counts.waiting as i32,
+                wait_vi: wait_vi.into(),
+                wait_en: wait_en.into(),
+                available: s.accepting,
+                reason_vi: reason_vi.into(),
+                reason_en: reason_en.into(),
+            }
+        })
+        .collect();
+    app.global::<ServicesAdapter>()
+        .set_tiles(ModelRc::new(VecModel::from(tiles)));
+}
+
+/// After a service is chosen: ask about priority, or issue at once when no groups exist.
+pub fn after_choosing(
+    app: &AppWindow,
+    kiosk: &Kiosk,
+    choice: &Rc<RefCell<Choice>>,
+    service_id: &str,
+) {
+    let Some(service) = kiosk.config.service(service_id) else {
+        return;
+    };
+    choice.borrow_mut().service_id = Some(service.id.clone());
+    if kiosk.config.priority_groups.is_empty() {
+        app.global::<ServicesAdapter>().set_busy(true);
+        ticket_adapter::issue(app, kiosk, choice, None);
+        return;
+    }
+    let p = app.global::<PriorityAdapter>();
+    p.set_service_vi(service.name.vi.clone().into());
+    p.set_service_en(service.name.en.clone().into());
+    app.global::<KioskAdapter>().set_page(Page::Priority);
+}
+
+pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) {
+    let groups: Vec<PriorityGroupTile> = kiosk
+        .config
+        .priority_groups
+        .iter()
+        .map(|g| PriorityGroupTile {
+            id: g.id.clone().into(),
+            name_vi: g.name.vi.clone().into(),
+            name_en: g.name.en.clone().into(),
+            symbol: pictogram(&g.id).into(),
+        })
+        .collect();
+    app.global::<PriorityAdapter>()
+        .set_groups(ModelRc::new(VecModel::from(groups)));
+
+    let weak = app.as_weak();
+    let kiosk2 = kiosk.clone();
+    let choice2 = Rc::clone(choice);
+    app.global::<ServicesAdapter>()
+        .on_choose_service(move |id| {
+            if let Some(app) = weak.upgrade() {
+                choice2.borrow_mut().field = None;
+                after_choosing(&app, &kiosk2, &choice2, &id);
+            }
+        });
+}
+
+/// A large symbol for a priority group (drawn as text with the embedded font).
+fn pictogram(group_id: &str) -> &'static str {
+    match group_id {
+        "elderly" => "60+",
+        "disabled" => "♿",
+        "pregnant" => "🤰",
+        "young-child" => "<6",
+        "merit" => "★",
+        _ => "✓",
+    }
+}
