@@ -278,3 +278,149 @@ pub fn render_ticket_sizes(rows: &[TicketSize]) -> String {
     }
     s
 }
+
+#[derive(Debug, Serialize)]
+pub struct UiBench {
+    /// From the start of the command to the first frame drawn by the software renderer.
+    pub first_frame_ms: f64,
+    pub seconds: u64,
+    pub cycles: usize,
+    /// From the tap that issues (the "No" on the priority page) to the job in the printer's
+    /// hands (the spool file written).
+    pub tap_to_print: Latency,
+    /// Mean time to draw one full frame (1080x1920) with the software renderer.
+    pub frame_ms: f64,
+    pub rss_start_mb: f64,
+    pub rss_end_mb: f64,
+}
+
+impl fmt::Display for UiBench {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "first frame        {:.0} ms", self.first_frame_ms)?;
+        writeln!(
+            f,
+            "scripted use       {} s, {} cycles (welcome, services, priority, ticket, procedures, help)",
+            self.seconds, self.cycles
+        )?;
+        writeln!(
+            f,
+            "tap -> print job   p50 {:.1} ms, p99 {:.1} ms",
+            self.tap_to_print.p50_us / 1000.0,
+            self.tap_to_print.p99_us / 1000.0
+        )?;
+        writeln!(f, "frame (1080x1920)  {:.1} ms", self.frame_ms)?;
+        writeln!(
+            f,
+            "resident memory    {:.1} MB at start, {:.1} MB at the end",
+            self.rss_start_mb, self.rss_end_mb
+        )
+    }
+}
+
+/// Resident set size of this process, from /proc (Linux).
+pub fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Drive the real UI headless (software renderer) through the citizen's pages for `seconds`,
+/// issuing and printing (to a spool folder) once per cycle.
+pub fn bench_ui(config: &Config, seconds: u64) -> Result<UiBench> {
+    use slint::ComponentHandle;
+    let started = Instant::now();
+    let dir = temp_dir("ui")?;
+    let mut config = config.clone();
+    config.db_path = dir.join("kiosk.sqlite");
+    config.allow_outside_hours = true;
+    let spool = dir.join("spool");
+    config.printer.transport = crate::config::TransportConfig::Spool { dir: spool.clone() };
+    for s in &mut config.services {
+        s.daily_cap = None;
+        s.range.wrap = true;
+    }
+    let services: Vec<String> = config.services.iter().map(|s| s.id.clone()).collect();
+    crate::ui::screenshot::init_headless()?;
+    let (kiosk, running) = crate::ui::Kiosk::start(config)?;
+    let status = running.runtime.block_on(kiosk.hub.status())?;
+    let ui = crate::ui::KioskUi::new(kiosk)?;
+    ui.apply_status(&status);
+    ui.window.show()?;
+    ui.window
+        .window()
+        .set_size(slint::PhysicalSize::new(1080, 1920));
+    ui.window
+        .window()
+        .take_snapshot()
+        .map_err(|e| anyhow::anyhow!("first frame: {e}"))?;
+    let first_frame_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let rss_start_mb = rss_mb();
+
+    let k = ui.window.global::<crate::ui::KioskAdapter>();
+    let mut taps = Vec::new();
+    let mut frames = Vec::new();
+    let mut cycles = 0;
+    let until = Instant::now() + std::time::Duration::from_secs(seconds);
+    let draw = |frames: &mut Vec<f64>| -> Result<()> {
+        let t0 = Instant::now();
+        ui.window
+            .window()
+            .take_snapshot()
+            .map_err(|e| anyhow::anyhow!("frame: {e}"))?;
+        frames.push(t0.elapsed().as_secs_f64() * 1000.0);
+        Ok(())
+    };
+    while Instant::now() < until || cycles == 0 {
+        let service = &services[cycles % services.len()];
+        k.set_page(crate::ui::Page::Welcome);
+        draw(&mut frames)?;
+        k.set_page(crate::ui::Page::Services);
+        draw(&mut frames)?;
+        ui.window
+            .global::<crate::ui::ServicesAdapter>()
+            .invoke_choose_service(service.as_str().into());
+        draw(&mut frames)?;
+        let before = std::fs::read_dir(&spool).map(|d| d.count()).unwrap_or(0);
+        let t0 = Instant::now();
+        ui.window
+            .global::<crate::ui::PriorityAdapter>()
+            .invoke_issue("".into());
+        // Wait for the spool folder to gain this ticket's files (.bin, .png).
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while std::fs::read_dir(&spool).map(|d| d.count()).unwrap_or(0) < before + 2 {
+            if Instant::now() > deadline {
+                return Err(anyhow::anyhow!("no print job within 10 s"));
+            }
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+        taps.push(t0.elapsed().as_secs_f64() * 1e6);
+        k.set_page(crate::ui::Page::Ticket);
+        draw(&mut frames)?;
+        k.set_page(crate::ui::Page::Procedures);
+        draw(&mut frames)?;
+        k.set_page(crate::ui::Page::Help);
+        draw(&mut frames)?;
+        cycles += 1;
+    }
+    let total = taps.iter().sum::<f64>() / 1e6;
+    let frame_ms = frames.iter().sum::<f64>() / frames.len().max(1) as f64;
+    let rss_end_mb = rss_mb();
+    drop(ui);
+    drop(running);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(UiBench {
+        first_frame_ms,
+        seconds,
+        cycles,
+        tap_to_print: Latency::from_samples(taps, total),
+        frame_ms,
+        rss_start_mb,
+        rss_end_mb,
+    })
+}

@@ -3,9 +3,14 @@
 //! A map of the crate, top to bottom; dependencies point down only:
 //!
 //! - [`cli`]: the `kiosk` command: parse arguments, load config, start roles. Wiring only.
+//! - [`ui`]: the Slint touchscreen (`ui/*.slint`) and its adapters; callbacks hand work to the
+//!   async runtime and never wait on the UI thread. `ui::screenshot` draws pages headless.
 //! - [`hub`]: the application service. [`hub::QueueService`] applies one command at a time in
 //!   one SQLite transaction; [`hub::Hub`] runs it on the thread that owns the write connection
 //!   and broadcasts committed events to listeners.
+//! - [`printer`]: ticket layout, ESC/POS encoding (raster, TCVN-3, ASCII), PNG preview, status,
+//!   transports (serial, USB device, TCP, spool), and the printer thread.
+//! - [`catalogue`], [`guides`]: the procedures and digital-citizen guides the kiosk shows.
 //! - [`store`]: rusqlite with WAL and synchronous=FULL; migrations; tickets, counters, events.
 //! - [`config`]: typed, validated site config; every problem reported with file, line, key.
 //! - [`domain`]: pure rules: numbering, lifecycle, call-next with the priority ratio, quotas,

@@ -163,6 +163,14 @@ pub enum BenchWhat {
         #[arg(long)]
         json: bool,
     },
+    /// The touchscreen headless: first frame, scripted use, tap-to-print latency, memory.
+    Ui {
+        /// How long to run the scripted use.
+        #[arg(long, default_value_t = 300)]
+        seconds: u64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Ticket bytes and send times per Vietnamese mode and paper width.
     Ticket {
         #[arg(long)]
@@ -443,6 +451,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&status)?);
             } else {
                 print!("{}", render_status(&config, &status));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            what: BenchWhat::Ui { seconds, json },
+        } => {
+            let report = crate::bench::bench_ui(&load_config(&cli)?, *seconds)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{report}");
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -8,7 +8,10 @@ use tokio::sync::oneshot;
 use super::{PrintError, PrintReport, PrinterStatus, TicketInfo, TicketPrinter};
 
 enum Job {
-    Print(Box<TicketInfo>, oneshot::Sender<Result<PrintReport, PrintError>>),
+    Print(
+        Box<TicketInfo>,
+        oneshot::Sender<Result<PrintReport, PrintError>>,
+    ),
     Status(oneshot::Sender<PrinterStatus>),
 }
 

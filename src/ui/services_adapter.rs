@@ -130,7 +130,8 @@ pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) {
             id: g.id.clone().into(),
             name_vi: g.name.vi.clone().into(),
             name_en: g.name.en.clone().into(),
-            symbol: pictogram(&g.id).into(),
+            icon: g.id.clone().into(),
+            symbol: initials(&g.name.vi).into(),
         })
         .collect();
     app.global::<PriorityAdapter>()
@@ -148,14 +149,21 @@ pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) {
         });
 }
 
-/// A large symbol for a priority group (drawn as text with the embedded font).
-fn pictogram(group_id: &str) -> &'static str {
-    match group_id {
-        "elderly" => "60+",
-        "disabled" => "♿",
-        "pregnant" => "🤰",
-        "young-child" => "<6",
-        "merit" => "★",
-        _ => "✓",
+/// Initials of a group's name, drawn when there is no pictogram for its id
+/// ("Người có công" -> "NCC").
+fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .flat_map(char::to_uppercase)
+        .take(3)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn initials_of_vietnamese_names() {
+        assert_eq!(super::initials("Người có công"), "NCC");
+        assert_eq!(super::initials("Đảng viên 50 năm tuổi Đảng"), "Đ5N");
     }
 }

@@ -72,3 +72,68 @@ fn issue_call_and_status_share_the_database() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("unknown service \"nope\""), "{stderr}");
 }
+
+/// Decode a PNG into (width, height, RGBA bytes).
+fn read_png(path: &std::path::Path) -> (u32, u32, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, buf)
+}
+
+/// How much of the picture is not its most common colour (0.0 = blank).
+fn ink_fraction(rgba: &[u8]) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    for px in rgba.chunks(4) {
+        *counts.entry([px[0], px[1], px[2]]).or_insert(0usize) += 1;
+    }
+    let total: usize = counts.values().sum();
+    let top = counts.values().copied().max().unwrap_or(0);
+    1.0 - top as f64 / total as f64
+}
+
+#[test]
+fn screenshots_of_every_page_in_both_languages_and_orientations_are_not_blank() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(kiosk_bin())
+        .args(["screenshot", "--out"])
+        .arg(dir.path())
+        .env_remove("KIOSK_CONFIG")
+        .env_remove("KIOSK_DB")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pages = kiosk::ui::PAGES;
+    let mut count = 0;
+    for page in pages {
+        for (w, h) in [(1080u32, 1920u32), (1920, 1080)] {
+            let mut pictures = Vec::new();
+            for lang in ["vi", "en"] {
+                let path = dir.path().join(format!("{page}-{lang}-{w}x{h}.png"));
+                let (pw, ph, rgba) = read_png(&path);
+                assert_eq!((pw, ph), (w, h), "{}", path.display());
+                let ink = ink_fraction(&rgba);
+                assert!(
+                    ink > 0.02,
+                    "{} is nearly blank ({:.3})",
+                    path.display(),
+                    ink
+                );
+                pictures.push(rgba);
+                count += 1;
+            }
+            // The language switch changes what is on screen.
+            assert_ne!(
+                pictures[0], pictures[1],
+                "{page} {w}x{h}: vi and en look the same"
+            );
+        }
+    }
+    assert_eq!(count, pages.len() * 4);
+}

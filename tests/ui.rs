@@ -1,0 +1,251 @@
+//! The touchscreen, driven headless through Slint's testing backend with mock time: the real
+//! hub, store and (spool) printer behind it. One #[test] because the backend can be set up once
+//! per process; each scenario is a function, run in order.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use i_slint_backend_testing::ElementHandle;
+use kiosk::config::{Config, TransportConfig};
+use kiosk::ui::{
+    HelpAdapter, Kiosk, KioskAdapter, KioskUi, Page, PrintState, ProceduresAdapter,
+    ServicesAdapter, TicketAdapter,
+};
+use slint::{ComponentHandle, Model};
+
+/// Run the events other threads queued for the UI thread (hub and printer results).
+fn pump() {
+    let _ = slint::invoke_from_event_loop(|| {
+        let _ = slint::quit_event_loop();
+    });
+    let _ = slint::run_event_loop();
+}
+
+/// Pump until `done` holds, for at most 10 s of real time.
+fn pump_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(10));
+        pump();
+    }
+}
+
+fn tap(ui: &KioskUi, label: &str) {
+    let found: Vec<ElementHandle> =
+        ElementHandle::find_by_accessible_label(&ui.window, label).collect();
+    assert!(
+        !found.is_empty(),
+        "no element labelled {label:?} on page {:?}",
+        page(ui)
+    );
+    found[0].invoke_accessible_default_action();
+}
+
+fn page(ui: &KioskUi) -> Page {
+    ui.window.global::<KioskAdapter>().get_page()
+}
+
+fn tickets(db: &Path) -> Vec<(String, Option<String>)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.prepare("SELECT code, priority_group FROM tickets ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn event_kinds(db: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.prepare("SELECT kind FROM events ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn spooled(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| e.path().extension().is_some_and(|x| x == "bin"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+fn wait_for_tiles(ui: &KioskUi) {
+    let n = ui.kiosk.config.services.len();
+    pump_until("live service tiles", || {
+        ui.window
+            .global::<ServicesAdapter>()
+            .get_tiles()
+            .row_count()
+            == n
+    });
+}
+
+fn print_state(ui: &KioskUi) -> PrintState {
+    ui.window.global::<TicketAdapter>().get_print_state()
+}
+
+/// welcome -> service -> no priority -> ticket, with a double tap on the last step.
+fn normal_ticket_with_double_tap(ui: &KioskUi, db: &Path, spool: &Path) {
+    tap(ui, "Chạm để lấy số");
+    assert_eq!(page(ui), Page::Services);
+    wait_for_tiles(ui);
+    tap(ui, "Hộ tịch");
+    assert_eq!(page(ui), Page::Priority);
+    tap(ui, "Không, lấy số thường");
+    tap(ui, "Không, lấy số thường");
+    pump_until("the ticket page", || page(ui) == Page::Ticket);
+    pump_until("the print result", || {
+        print_state(ui) != PrintState::Printing
+    });
+    assert_eq!(print_state(ui), PrintState::Printed);
+    assert_eq!(ui.window.global::<TicketAdapter>().get_code(), "A001");
+    assert_eq!(
+        tickets(db),
+        [("A001".to_string(), None)],
+        "one tap, one ticket"
+    );
+    assert_eq!(spooled(spool), 1, "one print job");
+    pump_until("the print event", || {
+        event_kinds(db).contains(&"printed".to_string())
+    });
+}
+
+/// After the idle time the kiosk is back on the welcome page, in Vietnamese.
+fn idle_returns_to_welcome(ui: &KioskUi) {
+    assert_ne!(page(ui), Page::Welcome);
+    tap(ui, "English");
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(30));
+    pump();
+    assert_ne!(page(ui), Page::Welcome, "30 s is not idle yet");
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(31));
+    pump();
+    assert_eq!(page(ui), Page::Welcome);
+    assert_eq!(ui.window.global::<KioskAdapter>().get_language(), "vi");
+}
+
+/// A printer out of paper: the ticket is issued and kept, the screen shows the fallback.
+fn printer_fault_shows_the_number_and_qr(ui: &KioskUi, db: &Path, spool: &Path) {
+    std::fs::write(spool.join("status"), "paper_out").unwrap();
+    tap(ui, "Chạm để lấy số");
+    wait_for_tiles(ui);
+    tap(ui, "Chứng thực");
+    tap(ui, "Không, lấy số thường");
+    pump_until("the print result", || {
+        page(ui) == Page::Ticket && print_state(ui) != PrintState::Printing
+    });
+    assert_eq!(print_state(ui), PrintState::Fault);
+    let t = ui.window.global::<TicketAdapter>();
+    assert_eq!(t.get_code(), "B001");
+    assert_eq!(t.get_fault_vi(), "Máy in hết giấy");
+    assert!(t.get_qr().size().width > 100, "a QR code is shown");
+    assert!(
+        ElementHandle::find_by_accessible_label(&ui.window, "printer-fault")
+            .next()
+            .is_some()
+    );
+    assert_eq!(tickets(db).len(), 2);
+    assert_eq!(spooled(spool), 1, "nothing printed while out of paper");
+    pump_until("the fault event", || {
+        event_kinds(db).contains(&"printer_fault".to_string())
+    });
+    std::fs::remove_file(spool.join("status")).unwrap();
+    tap(ui, "Xong");
+    assert_eq!(page(ui), Page::Welcome);
+}
+
+/// Priority: group, then confirm; three taps from the service page's tile.
+fn priority_ticket(ui: &KioskUi, db: &Path) {
+    tap(ui, "Chạm để lấy số");
+    wait_for_tiles(ui);
+    tap(ui, "Đất đai, xây dựng");
+    tap(ui, "Người cao tuổi");
+    tap(ui, "Xác nhận, lấy số ưu tiên");
+    pump_until("the priority ticket", || {
+        page(ui) == Page::Ticket && print_state(ui) == PrintState::Printed
+    });
+    assert_eq!(
+        ui.window.global::<TicketAdapter>().get_priority_vi(),
+        "Người cao tuổi"
+    );
+    assert_eq!(
+        tickets(db).last().unwrap(),
+        &("D001".to_string(), Some("elderly".to_string()))
+    );
+    tap(ui, "Xong");
+}
+
+/// Search a procedure, read its detail, take a ticket for its queue.
+fn procedure_to_ticket(ui: &KioskUi, db: &Path) {
+    tap(ui, "Tra cứu thủ tục");
+    assert_eq!(page(ui), Page::Procedures);
+    let p = ui.window.global::<ProceduresAdapter>();
+    p.invoke_search("tam tru".into());
+    assert_eq!(p.get_rows().row_count(), 1);
+    tap(ui, "Đăng ký tạm trú");
+    assert!(p.get_showing_detail());
+    assert!(p.get_detail().documents.contains("CT01"));
+    tap(ui, "Lấy số cho thủ tục này");
+    assert_eq!(page(ui), Page::Priority);
+    tap(ui, "Không, lấy số thường");
+    pump_until("the ticket", || {
+        page(ui) == Page::Ticket && print_state(ui) == PrintState::Printed
+    });
+    assert_eq!(tickets(db).last().unwrap().0, "C001");
+    tap(ui, "Xong");
+}
+
+/// Guides open, and the language switch changes the words on screen.
+fn help_and_language(ui: &KioskUi) {
+    tap(ui, "English");
+    assert!(
+        ElementHandle::find_by_accessible_label(&ui.window, "Touch to take a number")
+            .next()
+            .is_some()
+    );
+    tap(ui, "Digital-citizen guides");
+    assert_eq!(page(ui), Page::Help);
+    tap(ui, "Activate a level-2 electronic ID account (VNeID)");
+    let h = ui.window.global::<HelpAdapter>();
+    assert!(h.get_showing_guide());
+    assert!(h.get_steps_en().row_count() >= 4);
+    tap(ui, "‹ Home");
+    assert_eq!(page(ui), Page::Welcome);
+    assert!(
+        ElementHandle::find_by_accessible_label(&ui.window, "Chạm để lấy số")
+            .next()
+            .is_some()
+    );
+}
+
+#[test]
+fn kiosk_touch_flows() {
+    i_slint_backend_testing::init_integration_test_with_mock_time();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::demo().unwrap();
+    config.db_path = dir.path().join("kiosk.sqlite");
+    let spool = dir.path().join("spool");
+    config.printer.transport = TransportConfig::Spool { dir: spool.clone() };
+    config.guides_dir = dir.path().join("no-such-dir"); // the built-in guides
+    let db = config.db_path.clone();
+    let (kiosk, running) = Kiosk::start(config).unwrap();
+    let ui = KioskUi::new(kiosk).unwrap();
+    ui.window.show().unwrap();
+    assert_eq!(page(&ui), Page::Welcome);
+
+    normal_ticket_with_double_tap(&ui, &db, &spool);
+    idle_returns_to_welcome(&ui);
+    printer_fault_shows_the_number_and_qr(&ui, &db, &spool);
+    priority_ticket(&ui, &db);
+    procedure_to_ticket(&ui, &db);
+    help_and_language(&ui);
+
+    drop(ui);
+    drop(running);
+}
