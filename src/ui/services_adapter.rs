@@ -164,6 +164,6 @@ mod tests {
     #[test]
     fn initials_of_vietnamese_names() {
         assert_eq!(super::initials("Người có công"), "NCC");
-        assert_eq!(super::initials("Đảng viên 50 năm tuổi Đảng"), "Đ5N");
+        assert_eq!(super::initials("Đảng viên 50 năm tuổi Đảng"), "ĐV5");
     }
 }
