@@ -424,3 +424,178 @@ pub fn bench_ui(config: &Config, seconds: u64) -> Result<UiBench> {
         rss_end_mb,
     })
 }
+
+#[derive(Debug, Serialize)]
+pub struct ReportBench {
+    pub backlog_events: usize,
+    pub drain_secs: f64,
+    pub drain_events_per_s: f64,
+    pub points: usize,
+    pub ingest_events: usize,
+    pub ingest_secs: f64,
+    pub ingest_events_per_s: f64,
+}
+
+impl fmt::Display for ReportBench {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "drain {} backlog events to the receiver on loopback: {:.2} s, {:.0} events/s",
+            self.backlog_events, self.drain_secs, self.drain_events_per_s
+        )?;
+        writeln!(
+            f,
+            "receiver ingest, {} points at once: {} events in {:.2} s, {:.0} events/s",
+            self.points, self.ingest_events, self.ingest_secs, self.ingest_events_per_s
+        )
+    }
+}
+
+/// Drain a large backlog to the reference receiver, and load the receiver from many points.
+pub fn bench_report(config: &Config, backlog: usize, points: usize) -> Result<ReportBench> {
+    use crate::centre::{Centre, CentreConfig, PointConfig};
+    use crate::report::{Report, SCHEMA, Sender, WireEvent, WireSite};
+
+    let dir = temp_dir("report")?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let mut point_cfgs = vec![PointConfig {
+        path: config.site.path(),
+        token: "bench-0".into(),
+    }];
+    for i in 1..=points {
+        point_cfgs.push(PointConfig {
+            path: format!("hn.ttpvhcc/bench/p{i:03}"),
+            token: format!("bench-{i}"),
+        });
+    }
+    let centre_cfg = CentreConfig {
+        listen: "127.0.0.1:0".into(),
+        db_path: dir.join("centre.sqlite"),
+        max_body_bytes: 64 * 1024 * 1024,
+        stale_after_seconds: 120,
+        point: point_cfgs,
+    };
+    let centre = Arc::new(Centre::open(&centre_cfg)?);
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let addr = listener.local_addr()?;
+    runtime.spawn(crate::centre::serve(
+        listener,
+        Arc::clone(&centre),
+        std::future::pending(),
+    ));
+
+    // A point with `backlog` events waiting (written directly, as days offline would leave them).
+    let mut point = config.clone();
+    point.db_path = dir.join("point.sqlite");
+    point.reporting.url = Some(format!("http://{addr}/api/v1/reports"));
+    point.reporting.token = Some("bench-0".into());
+    point.reporting.batch_size = 500;
+    {
+        let mut store = Store::open(&point.db_path)?;
+        let tx = store.write()?;
+        let now = chrono::Utc::now();
+        for i in 0..backlog {
+            tx.append_event(&crate::store::Event {
+                id: 0,
+                at: now,
+                kind: "issued".into(),
+                ticket_id: Some(i as i64 + 1),
+                code: Some(format!("A{:03}", i % 1000)),
+                service_id: Some("ho-tich".into()),
+                counter: None,
+                priority_group: None,
+                detail: Some(serde_json::json!({ "channel": "kiosk" })),
+            })?;
+        }
+        tx.commit()?;
+    }
+    let sender = Sender::new(Arc::new(point))?;
+    let t0 = Instant::now();
+    let drained = runtime.block_on(sender.drain())?;
+    let drain_secs = t0.elapsed().as_secs_f64();
+
+    // Many points at once: each sends its own batches of 500, in order, concurrently.
+    let per_point = 500usize;
+    let batches = 2usize;
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/api/v1/reports");
+    let t0 = Instant::now();
+    runtime.block_on(async {
+        let mut tasks = Vec::new();
+        for i in 1..=points {
+            let client = client.clone();
+            let url = url.clone();
+            tasks.push(tokio::spawn(async move {
+                let site = WireSite {
+                    centre: "hn.ttpvhcc".into(),
+                    branch: "bench".into(),
+                    id: format!("p{i:03}"),
+                    name_vi: format!("Điểm {i}"),
+                    name_en: format!("Point {i}"),
+                };
+                for b in 0..batches {
+                    let events = (0..per_point)
+                        .map(|k| {
+                            let seq = (b * per_point + k + 1) as i64;
+                            WireEvent {
+                                key: format!("{}:bench:{seq}", site.path()),
+                                seq,
+                                at: chrono::Utc::now(),
+                                kind: "issued".into(),
+                                ticket: Some(format!("A{:03}", seq % 1000)),
+                                service: Some("ho-tich".into()),
+                                counter: None,
+                                priority_group: None,
+                                detail: None,
+                            }
+                        })
+                        .collect();
+                    let report = Report {
+                        schema: SCHEMA.into(),
+                        site: site.clone(),
+                        sent_at: chrono::Utc::now(),
+                        snapshot: None,
+                        events,
+                    };
+                    let resp = client
+                        .post(&url)
+                        .bearer_auth(format!("bench-{i}"))
+                        .json(&report)
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    if !resp.status().is_success() {
+                        return Err(format!("point {i}: {}", resp.status()));
+                    }
+                }
+                Ok::<(), String>(())
+            }));
+        }
+        for t in tasks {
+            t.await
+                .map_err(|e| anyhow::anyhow!(e))?
+                .map_err(|e| anyhow::anyhow!(e))?;
+        }
+        anyhow::Ok(())
+    })?;
+    let ingest_secs = t0.elapsed().as_secs_f64();
+    let ingest_events = points * per_point * batches;
+    let stored = centre.event_count()? as usize;
+    if stored != drained + ingest_events {
+        return Err(anyhow::anyhow!(
+            "the receiver holds {stored} events, expected {}",
+            drained + ingest_events
+        ));
+    }
+    drop(runtime);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(ReportBench {
+        backlog_events: drained,
+        drain_secs,
+        drain_events_per_s: drained as f64 / drain_secs,
+        points,
+        ingest_events,
+        ingest_secs,
+        ingest_events_per_s: ingest_events as f64 / ingest_secs,
+    })
+}

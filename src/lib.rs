@@ -10,6 +10,8 @@
 //!   and broadcasts committed events to listeners.
 //! - [`printer`]: ticket layout, ESC/POS encoding (raster, TCVN-3, ASCII), PNG preview, status,
 //!   transports (serial, USB device, TCP, spool), and the printer thread.
+//! - [`report`]: the outbox sender and wire format to the centre; [`centre`]: the reference
+//!   receiver and city dashboard (`kiosk centre`).
 //! - [`catalogue`], [`guides`]: the procedures and digital-citizen guides the kiosk shows.
 //! - [`store`]: rusqlite with WAL and synchronous=FULL; migrations; tickets, counters, events.
 //! - [`config`]: typed, validated site config; every problem reported with file, line, key.
@@ -20,8 +22,10 @@
 //!
 //! See `docs/architecture.md` for the design and the rules that keep tickets safe.
 
+pub mod api;
 pub mod bench;
 pub mod catalogue;
+pub mod centre;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -29,6 +33,7 @@ pub mod domain;
 pub mod guides;
 pub mod hub;
 pub mod printer;
+pub mod report;
 pub mod store;
 pub mod text;
 pub mod ui;

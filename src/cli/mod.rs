@@ -60,6 +60,16 @@ pub enum Command {
     },
     /// Run the hub alone, headless.
     Hub,
+    /// The centre's reference receiver and city dashboard.
+    Centre {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Reporting to the centre.
+    Report {
+        #[command(subcommand)]
+        what: ReportWhat,
+    },
     /// Check config files; prints every problem with file, line, column and key.
     CheckConfig {
         /// Files to check (default: the --config file, or the embedded demo).
@@ -143,6 +153,14 @@ pub enum Command {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum ReportWhat {
+    /// Send the outbox to the centre now, until empty; exit 1 if the centre cannot be reached.
+    Send,
+    /// How many events wait to be sent.
+    Backlog,
+}
+
+#[derive(Subcommand, Debug)]
 pub enum CounterAction {
     Recall,
     Serve,
@@ -168,6 +186,15 @@ pub enum BenchWhat {
         /// How long to run the scripted use.
         #[arg(long, default_value_t = 300)]
         seconds: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reporting: drain a backlog to the receiver; the receiver's ingest from many points.
+    Report {
+        #[arg(long, default_value_t = 100_000)]
+        events: usize,
+        #[arg(long, default_value_t = 200)]
+        points: usize,
         #[arg(long)]
         json: bool,
     },
@@ -213,6 +240,58 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::CheckConfig { files } => Ok(check_config(&cli, files)),
         Command::Hub => run_hub(load_config(&cli)?),
+        Command::Centre { config } => {
+            let c = crate::centre::CentreConfig::load(config).map_err(|e| anyhow!(e))?;
+            let centre = std::sync::Arc::new(crate::centre::Centre::open(&c)?);
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(async {
+                let listener = tokio::net::TcpListener::bind(&c.listen)
+                    .await
+                    .with_context(|| format!("listening on {}", c.listen))?;
+                println!(
+                    "centre receiver on http://{} ({} points registered); Ctrl-C to stop",
+                    listener.local_addr()?,
+                    c.point.len()
+                );
+                crate::centre::serve(listener, centre, async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+                anyhow::Ok(())
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { what } => {
+            let config = std::sync::Arc::new(load_config(&cli)?);
+            match what {
+                ReportWhat::Backlog => {
+                    let mut store = Store::open(&config.db_path)?;
+                    let tx = store.read()?;
+                    let (n, oldest) = tx.outbox_backlog()?;
+                    println!(
+                        "{n} event(s) to send{}",
+                        oldest
+                            .map(|t| format!(", oldest from {t}"))
+                            .unwrap_or_default()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                ReportWhat::Send => {
+                    let sender = crate::report::Sender::new(config)?;
+                    let runtime = tokio::runtime::Runtime::new()?;
+                    match runtime.block_on(sender.drain()) {
+                        Ok(n) => {
+                            println!("sent {n} event(s)");
+                            Ok(ExitCode::SUCCESS)
+                        }
+                        Err(e) => {
+                            eprintln!("error: {e}");
+                            Ok(ExitCode::FAILURE)
+                        }
+                    }
+                }
+            }
+        }
         Command::Run { windowed, size } => run_kiosk(load_config(&cli)?, *windowed, *size),
         Command::Screenshot {
             page,
@@ -466,6 +545,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {
+            what:
+                BenchWhat::Report {
+                    events,
+                    points,
+                    json,
+                },
+        } => {
+            let report = crate::bench::bench_report(&load_config(&cli)?, *events, *points)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{report}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
             what: BenchWhat::Ticket { json },
         } => {
             let rows = crate::bench::bench_ticket(&load_config(&cli)?)?;
@@ -702,6 +797,39 @@ pub fn render_status(config: &Config, status: &Status) -> String {
     s
 }
 
+/// The hub's HTTP server and the reporter, when configured, on `runtime`.
+fn start_background(
+    runtime: &tokio::runtime::Runtime,
+    config: &Config,
+    hub: &crate::hub::HubHandle,
+) {
+    if let Some(listen) = config.api_listen.clone() {
+        let state = crate::api::ApiState {
+            hub: hub.clone(),
+            db_path: config.db_path.clone(),
+        };
+        runtime.spawn(async move {
+            match tokio::net::TcpListener::bind(&listen).await {
+                Ok(l) => {
+                    if let Err(e) = crate::api::serve(l, state, std::future::pending()).await {
+                        eprintln!("api on {listen}: {e}");
+                    }
+                }
+                Err(e) => eprintln!("api: cannot listen on {listen}: {e} (metrics are off)"),
+            }
+        });
+    }
+    if config.reporting.url.is_some() {
+        match crate::report::Sender::new(std::sync::Arc::new(config.clone())) {
+            Ok(sender) => {
+                let hub = hub.clone();
+                runtime.spawn(crate::report::run(sender, hub, std::future::pending()));
+            }
+            Err(e) => eprintln!("reporting is off: {e}"),
+        }
+    }
+}
+
 /// "1080x1920" -> (1080, 1920).
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
     let (w, h) = s
@@ -723,7 +851,8 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 fn run_kiosk(config: Config, windowed: bool, size: Option<(u32, u32)>) -> Result<ExitCode> {
     use slint::ComponentHandle;
     let started = std::time::Instant::now();
-    let (kiosk, running) = crate::ui::Kiosk::start(config)?;
+    let (kiosk, running) = crate::ui::Kiosk::start(config.clone())?;
+    start_background(&running.runtime, &config, &kiosk.hub);
     let ui = crate::ui::KioskUi::new(kiosk).map_err(|e| {
         anyhow!("cannot open the kiosk window ({e}); is a display available? `kiosk hub` runs without one")
     })?;
@@ -753,6 +882,7 @@ fn run_hub(config: Config) -> Result<ExitCode> {
         .with_context(|| format!("opening the database {}", db.display()))?;
     let (hub, handle) = Hub::start(service);
     let runtime = tokio::runtime::Runtime::new()?;
+    start_background(&runtime, &config, &handle);
     runtime.block_on(async {
         let status = handle.status().await?;
         print!("{}", render_status(&config, &status));

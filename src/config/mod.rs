@@ -133,6 +133,50 @@ impl PrinterConfig {
     }
 }
 
+/// Reporting to the centre. No `url` means this point does not report (events still queue in
+/// the outbox, within `max_events`).
+#[derive(Clone)]
+pub struct ReportingConfig {
+    pub url: Option<String>,
+    /// Bearer token; the environment variable KIOSK_CENTRE_TOKEN overrides it.
+    pub token: Option<String>,
+    /// Trust only this CA (PEM) for the centre's certificate.
+    pub ca_file: Option<PathBuf>,
+    pub snapshot_seconds: u64,
+    pub batch_size: usize,
+    /// Disk budget of the event log, in events (see `Tx::enforce_event_budget`).
+    pub max_events: u64,
+    pub timeout_seconds: u64,
+}
+
+impl fmt::Debug for ReportingConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReportingConfig")
+            .field("url", &self.url)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("ca_file", &self.ca_file)
+            .field("snapshot_seconds", &self.snapshot_seconds)
+            .field("batch_size", &self.batch_size)
+            .field("max_events", &self.max_events)
+            .field("timeout_seconds", &self.timeout_seconds)
+            .finish()
+    }
+}
+
+impl Default for ReportingConfig {
+    fn default() -> Self {
+        ReportingConfig {
+            url: None,
+            token: None,
+            ca_file: None,
+            snapshot_seconds: 30,
+            batch_size: 500,
+            max_events: 2_000_000,
+            timeout_seconds: 10,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Where this config came from, for messages.
@@ -155,6 +199,9 @@ pub struct Config {
     pub idle_seconds: u32,
     /// Folder of digital-citizen guides (TOML); the built-in copies are used when missing.
     pub guides_dir: PathBuf,
+    pub reporting: ReportingConfig,
+    /// Where the hub's HTTP server listens (`/metrics` now; the LAN API later).
+    pub api_listen: Option<String>,
 }
 
 impl Config {
@@ -651,14 +698,79 @@ fn read_config(
         }
         t.finish(&["idle_seconds", "guides_dir"], problems);
     }
+    let mut reporting = ReportingConfig::default();
+    if let Some(mut t) = root.table("reporting", false, problems) {
+        if let Some((url, span)) = t.spanned_string("url", false, problems) {
+            if url.starts_with("https://") || url.starts_with("http://") {
+                reporting.url = Some(url);
+            } else {
+                problems.at(
+                    &span,
+                    &t.key_path("url"),
+                    format!("\"{url}\" is not an http(s) URL; e.g. \"https://centre.example/api/v1/reports\""),
+                );
+            }
+        }
+        reporting.token = t.string("token", false, problems);
+        reporting.ca_file = t.string("ca_file", false, problems).map(PathBuf::from);
+        if let Some(n) = t.integer("snapshot_seconds", false, 5, 3600, problems) {
+            reporting.snapshot_seconds = n as u64;
+        }
+        if let Some(n) = t.integer("batch_size", false, 1, 10_000, problems) {
+            reporting.batch_size = n as usize;
+        }
+        if let Some(n) = t.integer("max_events", false, 1_000, 100_000_000, problems) {
+            reporting.max_events = n as u64;
+        }
+        if let Some(n) = t.integer("timeout_seconds", false, 1, 300, problems) {
+            reporting.timeout_seconds = n as u64;
+        }
+        t.finish(
+            &[
+                "url",
+                "token",
+                "ca_file",
+                "snapshot_seconds",
+                "batch_size",
+                "max_events",
+                "timeout_seconds",
+            ],
+            problems,
+        );
+    }
+    let mut api_listen = None;
+    if let Some(mut t) = root.table("api", false, problems) {
+        if let Some((l, span)) = t.spanned_string("listen", false, problems) {
+            if l.parse::<std::net::SocketAddr>().is_ok() {
+                api_listen = Some(l);
+            } else {
+                problems.at(
+                    &span,
+                    &t.key_path("listen"),
+                    format!("\"{l}\" is not an address:port, e.g. \"0.0.0.0:8080\""),
+                );
+            }
+        }
+        t.finish(&["listen"], problems);
+    }
     let printer = match root.table("printer", false, problems) {
         Some(t) => read_printer(t, problems),
         None => Some(PrinterConfig::spool_default()),
     };
     root.finish(
         &[
-            "site", "store", "tickets", "service", "counter", "priority", "calling", "quota",
-            "printer", "kiosk",
+            "site",
+            "store",
+            "tickets",
+            "service",
+            "counter",
+            "priority",
+            "calling",
+            "quota",
+            "printer",
+            "kiosk",
+            "reporting",
+            "api",
         ],
         problems,
     );
@@ -679,6 +791,8 @@ fn read_config(
         printer: printer?,
         idle_seconds,
         guides_dir,
+        reporting,
+        api_listen,
     })
 }
 

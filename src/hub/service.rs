@@ -167,7 +167,7 @@ impl QueueService {
         mut store: Store,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StoreError> {
-        let salt = store.meta_or_init("citizen_salt", random_salt)?;
+        let salt = store.meta_or_init("citizen_salt", random_id)?;
         Ok(QueueService {
             config,
             store,
@@ -703,8 +703,8 @@ impl QueueService {
     }
 }
 
-/// 16 random bytes as hex, from the OS; the salt for identity hashes.
-fn random_salt() -> String {
+/// 16 random bytes as hex, from the OS: the salt for identity hashes, the database instance id.
+pub fn random_id() -> String {
     use std::io::Read;
     let mut buf = [0u8; 16];
     let from_os = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut buf));

@@ -108,6 +108,16 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX procedures_by_field ON procedures (field);
     "#,
+    // 3: the reporting outbox: the event log is the outbox; this row is the sender's cursor.
+    r#"
+    CREATE TABLE outbox_state (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        sent_up_to INTEGER NOT NULL DEFAULT 0,
+        dropped    INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO outbox_state (id) VALUES (1);
+    CREATE INDEX tickets_by_called ON tickets (service_day, called_at);
+    "#,
 ];
 
 /// An entry of the audit log, as stored and as broadcast.
@@ -738,6 +748,96 @@ impl Tx<'_> {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The reporting cursor: every event up to this id has been accepted by the centre.
+    pub fn outbox_sent_up_to(&self) -> Result<i64, StoreError> {
+        Ok(self.tx.query_row(
+            "SELECT sent_up_to FROM outbox_state WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Move the cursor forward (never back: an old acknowledgement arriving late is ignored).
+    pub fn set_outbox_sent_up_to(&self, id: i64) -> Result<(), StoreError> {
+        self.tx.execute(
+            "UPDATE outbox_state SET sent_up_to = MAX(sent_up_to, ?1) WHERE id = 1",
+            [id],
+        )?;
+        Ok(())
+    }
+
+    /// How many events wait to be sent, and the time of the oldest.
+    pub fn outbox_backlog(&self) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {
+        let (n, oldest): (u64, Option<i64>) = self.tx.query_row(
+            "SELECT COUNT(*), MIN(at) FROM events \
+             WHERE id > (SELECT sent_up_to FROM outbox_state WHERE id = 1)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok((n, oldest.map(from_ms)))
+    }
+
+    /// Keep the event table within `max_events` rows: drop the oldest events the centre already
+    /// has first; only if the unsent ones alone exceed the budget, drop the oldest unsent too.
+    /// Returns how many unsent events were dropped (the caller records that in an event).
+    pub fn enforce_event_budget(&self, max_events: u64) -> Result<u64, StoreError> {
+        let total: u64 = self
+            .tx
+            .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?;
+        if total <= max_events {
+            return Ok(0);
+        }
+        let excess = total - max_events;
+        let sent_up_to = self.outbox_sent_up_to()?;
+        let deleted_sent = self.tx.execute(
+            "DELETE FROM events WHERE id IN \
+             (SELECT id FROM events WHERE id <= ?1 ORDER BY id LIMIT ?2)",
+            params![sent_up_to, excess],
+        )? as u64;
+        let still = excess - deleted_sent;
+        if still == 0 {
+            return Ok(0);
+        }
+        let last_dropped: Option<i64> = self.tx.query_row(
+            "SELECT MAX(id) FROM (SELECT id FROM events WHERE id > ?1 ORDER BY id LIMIT ?2)",
+            params![sent_up_to, still],
+            |r| r.get(0),
+        )?;
+        let dropped = self.tx.execute(
+            "DELETE FROM events WHERE id IN \
+             (SELECT id FROM events WHERE id > ?1 ORDER BY id LIMIT ?2)",
+            params![sent_up_to, still],
+        )? as u64;
+        if let Some(last) = last_dropped {
+            self.set_outbox_sent_up_to(last)?;
+        }
+        self.tx.execute(
+            "UPDATE outbox_state SET dropped = dropped + ?1 WHERE id = 1",
+            [dropped],
+        )?;
+        Ok(dropped)
+    }
+
+    /// Waits (called - arrived, seconds) of tickets of `service` called since `since`.
+    pub fn waits_since(
+        &self,
+        day: NaiveDate,
+        service: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<f64>, StoreError> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT (called_at - arrived_at) / 1000.0 FROM tickets \
+             WHERE service_day = ?1 AND service_id = ?2 AND called_at >= ?3",
+        )?;
+        let rows = stmt.query_map(params![day_key(day), service, ms(since)], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The most recent event of one of `kinds`, if any.
+    pub fn last_event_of(&self, kinds: &[&str]) -> Result<Option<Event>, StoreError> {
+        Ok(self.recent_events(kinds, 1)?.into_iter().next())
     }
 
     /// Every ticket of a day in issue order (for tests and exports).

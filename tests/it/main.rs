@@ -5,6 +5,8 @@ mod common;
 mod config;
 mod crash;
 mod fake_printer;
+mod fault_proxy;
 mod hub;
 mod printer;
 mod queue;
+mod reporting;

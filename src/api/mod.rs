@@ -1,0 +1,172 @@
+//! The hub's HTTP server on the LAN. For now: Prometheus metrics (`/metrics`) and `/healthz`;
+//! the counter and board API (the LAN issue) joins this router. Reads only: every figure comes
+//! from the hub's status and a reader connection, never from the write path.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+use crate::hub::HubHandle;
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub hub: HubHandle,
+    pub db_path: PathBuf,
+}
+
+/// Prometheus text exposition of the point's queues, outbox and printer.
+pub async fn metrics_text(state: &ApiState) -> Result<String, String> {
+    let status = state.hub.status().await.map_err(|e| e.to_string())?;
+    let db = state.db_path.clone();
+    let (backlog, oldest, printer) = tokio::task::spawn_blocking(move || {
+        let mut store = Store::open(&db).map_err(|e| e.to_string())?;
+        let tx = store.read().map_err(|e| e.to_string())?;
+        let (n, oldest) = tx.outbox_backlog().map_err(|e| e.to_string())?;
+        let printer = tx
+            .last_event_of(&["printed", "printer_fault", "printer_warning"])
+            .map_err(|e| e.to_string())?
+            .and_then(|e| e.detail)
+            .and_then(|d| d["status"].as_str().map(str::to_string));
+        Ok::<_, String>((n, oldest, printer))
+    })
+    .await
+    .map_err(|e| e.to_string())??;
+    fn family(out: &mut String, name: &str, help: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+    }
+    let mut out = String::new();
+    family(
+        &mut out,
+        "kiosk_queue_waiting",
+        "People waiting per service.",
+    );
+    for s in &status.services {
+        let _ = writeln!(
+            out,
+            "kiosk_queue_waiting{{service=\"{}\"}} {}",
+            s.id, s.counts.waiting
+        );
+    }
+    family(
+        &mut out,
+        "kiosk_tickets_today",
+        "Tickets of today's service day by service and state.",
+    );
+    for s in &status.services {
+        let c = &s.counts;
+        for (state, n) in [
+            ("waiting", c.waiting),
+            ("called", c.called),
+            ("serving", c.serving),
+            ("done", c.done),
+            ("no_show", c.no_show),
+            ("cancelled", c.cancelled),
+        ] {
+            let _ = writeln!(
+                out,
+                "kiosk_tickets_today{{service=\"{}\",state=\"{state}\"}} {n}",
+                s.id
+            );
+        }
+    }
+    family(
+        &mut out,
+        "kiosk_wait_estimate_minutes",
+        "Wait estimate for a new arrival (low and high bound).",
+    );
+    for s in &status.services {
+        if let Some(w) = s.wait_for_new {
+            let _ = writeln!(
+                out,
+                "kiosk_wait_estimate_minutes{{service=\"{}\",bound=\"low\"}} {}",
+                s.id, w.low_minutes
+            );
+            let _ = writeln!(
+                out,
+                "kiosk_wait_estimate_minutes{{service=\"{}\",bound=\"high\"}} {}",
+                s.id, w.high_minutes
+            );
+        }
+    }
+    family(
+        &mut out,
+        "kiosk_counters_open",
+        "Unpaused counters serving each service.",
+    );
+    for s in &status.services {
+        let _ = writeln!(
+            out,
+            "kiosk_counters_open{{service=\"{}\"}} {}",
+            s.id, s.open_counters
+        );
+    }
+    family(
+        &mut out,
+        "kiosk_outbox_backlog_events",
+        "Events not yet acknowledged by the centre.",
+    );
+    let _ = writeln!(out, "kiosk_outbox_backlog_events {backlog}");
+    family(
+        &mut out,
+        "kiosk_outbox_oldest_age_seconds",
+        "Age of the oldest unsent event (0 when none).",
+    );
+    let age = oldest.map_or(0, |t| (chrono::Utc::now() - t).num_seconds().max(0));
+    let _ = writeln!(out, "kiosk_outbox_oldest_age_seconds {age}");
+    family(
+        &mut out,
+        "kiosk_printer_status",
+        "1 for the printer's last reported status.",
+    );
+    for st in [
+        "ready",
+        "paper_near_end",
+        "paper_out",
+        "cover_open",
+        "offline",
+        "unreachable",
+    ] {
+        let v = u8::from(printer.as_deref() == Some(st));
+        let _ = writeln!(out, "kiosk_printer_status{{status=\"{st}\"}} {v}");
+    }
+    Ok(out)
+}
+
+async fn metrics(State(state): State<ApiState>) -> impl IntoResponse {
+    match metrics_text(&state).await {
+        Ok(text) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            text,
+        )
+            .into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({ "error": "unavailable", "reason": e })),
+        )
+            .into_response(),
+    }
+}
+
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(state)
+}
+
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: ApiState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

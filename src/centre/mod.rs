@@ -1,0 +1,502 @@
+//! `kiosk centre`: the reference receiver for the city's Public Administrative Service Centre.
+//! Takes reports from many points into its own SQLite database, deduplicating events by their
+//! idempotency key, and serves a city dashboard (`/`) and JSON (`/api/points`, `/api/point`).
+//! Every refusal is JSON with a reason and changes nothing.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Json, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Deserialize;
+
+use crate::report::{Ack, Report, SCHEMA};
+
+static DASHBOARD: &str = include_str!("../../assets/centre/dashboard.html");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PointConfig {
+    /// `centre/branch/point`, as the point's own config names it.
+    pub path: String,
+    /// The point's bearer token.
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CentreConfig {
+    pub listen: String,
+    pub db_path: PathBuf,
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+    /// A point that has not reported for this long is shown as stale.
+    #[serde(default = "default_stale")]
+    pub stale_after_seconds: i64,
+    #[serde(default)]
+    pub point: Vec<PointConfig>,
+}
+
+fn default_max_body() -> usize {
+    8 * 1024 * 1024
+}
+
+fn default_stale() -> i64 {
+    120
+}
+
+impl CentreConfig {
+    /// Read a centre config; errors name the file, line and column, and the key.
+    pub fn load(path: &Path) -> Result<CentreConfig, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        let c: CentreConfig = toml::from_str(&text).map_err(|e| {
+            let (line, col) = e
+                .span()
+                .map(|s| {
+                    let before = &text[..s.start.min(text.len())];
+                    (
+                        before.matches('\n').count() + 1,
+                        before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+                    )
+                })
+                .unwrap_or((0, 0));
+            format!("{}:{line}:{col}: {}", path.display(), e.message())
+        })?;
+        let mut seen = HashMap::new();
+        for p in &c.point {
+            if let Some(()) = seen.insert(p.token.clone(), ()) {
+                return Err(format!(
+                    "{}: point {}: token already used by another point; each point needs its own",
+                    path.display(),
+                    p.path
+                ));
+            }
+        }
+        Ok(c)
+    }
+}
+
+pub struct Centre {
+    conn: Mutex<Connection>,
+    /// token -> point path
+    tokens: HashMap<String, String>,
+    stale_after_seconds: i64,
+    max_body_bytes: usize,
+}
+
+const SCHEMA_SQL: &str = r#"
+CREATE TABLE IF NOT EXISTS points (
+    path           TEXT PRIMARY KEY,
+    name_vi        TEXT NOT NULL,
+    name_en        TEXT NOT NULL,
+    last_report_at INTEGER NOT NULL,
+    snapshot       TEXT
+);
+CREATE TABLE IF NOT EXISTS events (
+    key            TEXT PRIMARY KEY,
+    point          TEXT NOT NULL,
+    seq            INTEGER NOT NULL,
+    at             INTEGER NOT NULL,
+    kind           TEXT NOT NULL,
+    ticket         TEXT,
+    service        TEXT,
+    counter        INTEGER,
+    priority_group TEXT,
+    detail         TEXT,
+    received_at    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_point ON events (point, at);
+CREATE INDEX IF NOT EXISTS events_by_ticket ON events (point, ticket, kind);
+CREATE TABLE IF NOT EXISTS snapshots (
+    point TEXT NOT NULL,
+    at    INTEGER NOT NULL,
+    body  TEXT NOT NULL,
+    PRIMARY KEY (point, at)
+);
+"#;
+
+/// A refusal: HTTP status plus a JSON body `{ "error": reason_code, "reason": text }`.
+pub struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    reason: String,
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(serde_json::json!({ "error": self.code, "reason": self.reason })),
+        )
+            .into_response()
+    }
+}
+
+fn refuse(status: StatusCode, code: &'static str, reason: impl Into<String>) -> Refusal {
+    Refusal {
+        status,
+        code,
+        reason: reason.into(),
+    }
+}
+
+impl Centre {
+    pub fn open(config: &CentreConfig) -> Result<Centre, rusqlite::Error> {
+        if let Some(dir) = config
+            .db_path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let conn = Connection::open(&config.db_path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // An acknowledged report must survive a crash: the point will not send it again.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA_SQL)?;
+        Ok(Centre {
+            conn: Mutex::new(conn),
+            tokens: config
+                .point
+                .iter()
+                .map(|p| (p.token.clone(), p.path.clone()))
+                .collect(),
+            stale_after_seconds: config.stale_after_seconds,
+            max_body_bytes: config.max_body_bytes,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Store a report in one transaction. Returns the acknowledgement.
+    pub fn ingest(&self, point: &str, report: &Report) -> Result<Ack, rusqlite::Error> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let now = Utc::now().timestamp_millis();
+        tx.execute(
+            "INSERT INTO points (path, name_vi, name_en, last_report_at, snapshot) \
+             VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT (path) DO UPDATE SET name_vi = excluded.name_vi, name_en = excluded.name_en, \
+             last_report_at = excluded.last_report_at, snapshot = COALESCE(excluded.snapshot, points.snapshot)",
+            params![
+                point,
+                report.site.name_vi,
+                report.site.name_en,
+                now,
+                report.snapshot.as_ref().map(|s| serde_json::to_string(s).unwrap_or_default())
+            ],
+        )?;
+        if let Some(s) = &report.snapshot {
+            tx.execute(
+                "INSERT OR REPLACE INTO snapshots (point, at, body) VALUES (?1, ?2, ?3)",
+                params![
+                    point,
+                    s.at.timestamp_millis(),
+                    serde_json::to_string(s).unwrap_or_default()
+                ],
+            )?;
+        }
+        let mut accepted = 0;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR IGNORE INTO events (key, point, seq, at, kind, ticket, service, counter, \
+                 priority_group, detail, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            for e in &report.events {
+                accepted += stmt.execute(params![
+                    e.key,
+                    point,
+                    e.seq,
+                    e.at.timestamp_millis(),
+                    e.kind,
+                    e.ticket,
+                    e.service,
+                    e.counter,
+                    e.priority_group,
+                    e.detail.as_ref().map(|d| d.to_string()),
+                    now
+                ])? as u64;
+            }
+        }
+        let last_seq: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(seq), 0) FROM events WHERE point = ?1",
+            [point],
+            |r| r.get(0),
+        )?;
+        tx.commit()?;
+        Ok(Ack {
+            accepted,
+            duplicates: report.events.len() as u64 - accepted,
+            last_seq,
+        })
+    }
+
+    /// Every point with its latest figures, for the dashboard.
+    pub fn points(&self, now: DateTime<Utc>) -> Result<Vec<serde_json::Value>, rusqlite::Error> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT path, name_vi, name_en, last_report_at, snapshot FROM points ORDER BY path",
+        )?;
+        let rows: Vec<(String, String, String, i64, Option<String>)> = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let day_start = now.timestamp_millis() - 24 * 3600 * 1000;
+        let mut out = Vec::new();
+        for (path, vi, en, last, snapshot) in rows {
+            let snap: serde_json::Value = snapshot
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or(serde_json::Value::Null);
+            let waiting: u64 = snap["services"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|s| s["waiting"].as_u64()).sum())
+                .unwrap_or(0);
+            // The longest current wait: the oldest ticket issued in the last day that has no
+            // later call, cancellation or no-show.
+            let oldest_waiting: Option<i64> = conn
+                .query_row(
+                    "SELECT MIN(i.at) FROM events i WHERE i.point = ?1 AND i.kind = 'issued' AND i.at >= ?2 \
+                     AND NOT EXISTS (SELECT 1 FROM events c WHERE c.point = i.point AND c.ticket = i.ticket \
+                     AND c.kind IN ('called', 'cancelled', 'no_show') AND c.at >= i.at)",
+                    params![path, day_start],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .flatten();
+            let faults_today: i64 = conn.query_row(
+                "SELECT COUNT(*) FROM events WHERE point = ?1 AND kind = 'printer_fault' AND at >= ?2",
+                params![path, day_start],
+                |r| r.get(0),
+            )?;
+            let age_s = (now.timestamp_millis() - last) / 1000;
+            out.push(serde_json::json!({
+                "path": path,
+                "name_vi": vi,
+                "name_en": en,
+                "last_report_at": DateTime::from_timestamp_millis(last),
+                "last_report_age_s": age_s,
+                "stale": age_s > self.stale_after_seconds,
+                "waiting": waiting,
+                "longest_wait_s": oldest_waiting.map(|t| (now.timestamp_millis() - t) / 1000),
+                "printer": snap["printer"],
+                "printer_faults_today": faults_today,
+                "outbox_backlog": snap["outbox_backlog"],
+                "snapshot": snap,
+            }));
+        }
+        Ok(out)
+    }
+
+    /// One point: its snapshots over the last day (the wait trend) and its latest figures.
+    pub fn point(&self, path: &str) -> Result<Option<serde_json::Value>, rusqlite::Error> {
+        let conn = self.lock();
+        let exists: Option<String> = conn
+            .query_row("SELECT path FROM points WHERE path = ?1", [path], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if exists.is_none() {
+            return Ok(None);
+        }
+        let since = Utc::now().timestamp_millis() - 24 * 3600 * 1000;
+        let mut stmt =
+            conn.prepare("SELECT body FROM snapshots WHERE point = ?1 AND at >= ?2 ORDER BY at")?;
+        let trend: Vec<serde_json::Value> = stmt
+            .query_map(params![path, since], |r| r.get::<_, String>(0))?
+            .filter_map(|b| b.ok().and_then(|b| serde_json::from_str(&b).ok()))
+            .map(|s: serde_json::Value| {
+                let services = s["services"].as_array().cloned().unwrap_or_default();
+                serde_json::json!({
+                    "at": s["at"],
+                    "waiting": services.iter().filter_map(|x| x["waiting"].as_u64()).sum::<u64>(),
+                    "wait_p90_1h_s": services.iter().filter_map(|x| x["wait_p90_1h_s"].as_f64()).fold(0.0, f64::max),
+                })
+            })
+            .collect();
+        let events: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM events WHERE point = ?1",
+            [path],
+            |r| r.get(0),
+        )?;
+        drop(stmt);
+        drop(conn);
+        let latest = self
+            .points(Utc::now())?
+            .into_iter()
+            .find(|p| p["path"] == path);
+        Ok(Some(
+            serde_json::json!({ "point": latest, "trend": trend, "events": events }),
+        ))
+    }
+
+    /// Events of a point in `seq` order (for tests and audits).
+    pub fn events_of(
+        &self,
+        point: &str,
+    ) -> Result<Vec<(i64, String, Option<String>)>, rusqlite::Error> {
+        let conn = self.lock();
+        let mut stmt =
+            conn.prepare("SELECT seq, kind, ticket FROM events WHERE point = ?1 ORDER BY seq")?;
+        let rows = stmt.query_map([point], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect()
+    }
+
+    pub fn event_count(&self) -> Result<i64, rusqlite::Error> {
+        self.lock()
+            .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
+    }
+}
+
+async fn post_report(
+    State(centre): State<Arc<Centre>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Ack>, Refusal> {
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            refuse(
+                StatusCode::UNAUTHORIZED,
+                "missing_token",
+                "send the point's token as 'Authorization: Bearer <token>'",
+            )
+        })?;
+    let Some(point) = centre.tokens.get(token).cloned() else {
+        return Err(refuse(
+            StatusCode::UNAUTHORIZED,
+            "wrong_token",
+            "this token belongs to no point known to the centre",
+        ));
+    };
+    let report: Report = serde_json::from_slice(&body).map_err(|e| {
+        refuse(
+            StatusCode::BAD_REQUEST,
+            "malformed_report",
+            format!("the body is not a valid {SCHEMA} report: {e}"),
+        )
+    })?;
+    if report.schema != SCHEMA {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "unsupported_schema",
+            format!(
+                "schema \"{}\" is not supported; expected \"{SCHEMA}\"",
+                report.schema
+            ),
+        ));
+    }
+    if report.site.path() != point {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "unknown_point",
+            format!(
+                "point \"{}\" is not registered for this token (it belongs to \"{point}\")",
+                report.site.path()
+            ),
+        ));
+    }
+    if let Some(e) = report
+        .events
+        .iter()
+        .find(|e| !e.key.starts_with(&format!("{point}:")))
+    {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "bad_event_key",
+            format!("event key \"{}\" does not start with \"{point}:\"", e.key),
+        ));
+    }
+    let c = Arc::clone(&centre);
+    let ack = tokio::task::spawn_blocking(move || c.ingest(&point, &report))
+        .await
+        .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        .map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, "storage", e.to_string()))?;
+    Ok(Json(ack))
+}
+
+async fn get_points(State(centre): State<Arc<Centre>>) -> Result<Json<serde_json::Value>, Refusal> {
+    let c = Arc::clone(&centre);
+    let points = tokio::task::spawn_blocking(move || c.points(Utc::now()))
+        .await
+        .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        .map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, "storage", e.to_string()))?;
+    Ok(Json(serde_json::json!({ "points": points })))
+}
+
+#[derive(Deserialize)]
+struct PointQuery {
+    path: String,
+}
+
+async fn get_point(
+    State(centre): State<Arc<Centre>>,
+    Query(q): Query<PointQuery>,
+) -> Result<Json<serde_json::Value>, Refusal> {
+    let c = Arc::clone(&centre);
+    let path = q.path.clone();
+    let found = tokio::task::spawn_blocking(move || c.point(&path))
+        .await
+        .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        .map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, "storage", e.to_string()))?;
+    found.map(Json).ok_or_else(|| {
+        refuse(
+            StatusCode::NOT_FOUND,
+            "unknown_point",
+            format!("no point \"{}\"", q.path),
+        )
+    })
+}
+
+async fn too_large(limit: usize) -> Refusal {
+    refuse(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!("reports are limited to {limit} bytes; send fewer events per batch"),
+    )
+}
+
+pub fn router(centre: Arc<Centre>) -> Router {
+    let limit = centre.max_body_bytes;
+    Router::new()
+        .route("/", get(|| async { Html(DASHBOARD) }))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/points", get(get_points))
+        .route("/api/point", get(get_point))
+        .route("/api/v1/reports", post(post_report))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::map_response(
+            move |resp: Response| async move {
+                // axum's own 413 is plain text; give clients the same JSON as every other refusal.
+                if resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    too_large(limit).await.into_response()
+                } else {
+                    resp
+                }
+            },
+        ))
+        .with_state(centre)
+}
+
+/// Serve until `shutdown` resolves. Tests pass a listener on 127.0.0.1:0.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    centre: Arc<Centre>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(centre))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

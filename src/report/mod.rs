@@ -1,0 +1,488 @@
+//! Reporting to the centre: the wire format (`docs/centre-api.md`), the queue snapshot, and the
+//! sender that drains the outbox. The event log is the outbox: an event enters it in the same
+//! transaction as the state change; `outbox_state.sent_up_to` is the sender's cursor, moved only
+//! after the centre acknowledged a batch. The sender never talks to the hub's write path, so a
+//! dead network never slows a ticket.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, ReportingConfig};
+use crate::store::{Event, Store, StoreError};
+
+pub const SCHEMA: &str = "kiosk-report/1";
+
+/// Which point a report comes from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WireSite {
+    pub centre: String,
+    pub branch: String,
+    pub id: String,
+    pub name_vi: String,
+    pub name_en: String,
+}
+
+impl WireSite {
+    pub fn path(&self) -> String {
+        format!("{}/{}/{}", self.centre, self.branch, self.id)
+    }
+}
+
+/// One event as sent. No personal data: ticket code, service, counter, priority group only.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WireEvent {
+    /// Idempotency key: `<site path>:<database instance>:<event id>`.
+    pub key: String,
+    /// The event id at the point: strictly increasing per point and database instance.
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub ticket: Option<String>,
+    pub service: Option<String>,
+    pub counter: Option<u32>,
+    pub priority_group: Option<String>,
+    pub detail: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSnapshot {
+    pub service: String,
+    pub waiting: u32,
+    pub called_today: u32,
+    pub served_today: u32,
+    pub no_show_today: u32,
+    /// Average and 90th-percentile wait (arrival to call) over the last hour, seconds.
+    pub wait_avg_1h_s: Option<f64>,
+    pub wait_p90_1h_s: Option<f64>,
+    /// The estimate a citizen arriving now is given, minutes.
+    pub wait_new_low_min: Option<u32>,
+    pub wait_new_high_min: Option<u32>,
+    pub counters_open: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    pub at: DateTime<Utc>,
+    pub service_day: chrono::NaiveDate,
+    pub services: Vec<ServiceSnapshot>,
+    pub counters_open: u32,
+    /// The last printer state reported (ready, paper_near_end, paper_out, ...), if any.
+    pub printer: Option<String>,
+    pub outbox_backlog: u64,
+    pub software_version: String,
+    pub uptime_s: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub schema: String,
+    pub site: WireSite,
+    pub sent_at: DateTime<Utc>,
+    pub snapshot: Option<Snapshot>,
+    pub events: Vec<WireEvent>,
+}
+
+/// The receiver's answer to an accepted report.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Ack {
+    pub accepted: u64,
+    pub duplicates: u64,
+    /// The highest `seq` the centre holds for this point and instance.
+    pub last_seq: i64,
+}
+
+pub fn wire_site(config: &Config) -> WireSite {
+    WireSite {
+        centre: config.site.centre.clone(),
+        branch: config.site.branch.clone(),
+        id: config.site.id.clone(),
+        name_vi: config.site.name.vi.clone(),
+        name_en: config.site.name.en.clone(),
+    }
+}
+
+pub fn wire_event(site_path: &str, instance: &str, e: &Event) -> WireEvent {
+    WireEvent {
+        key: format!("{site_path}:{instance}:{}", e.id),
+        seq: e.id,
+        at: e.at,
+        kind: e.kind.clone(),
+        ticket: e.code.clone(),
+        service: e.service_id.clone(),
+        counter: e.counter,
+        priority_group: e.priority_group.clone(),
+        detail: e.detail.clone(),
+    }
+}
+
+fn percentile(mut v: Vec<f64>, q: f64) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let idx = ((v.len() as f64 - 1.0) * q).round() as usize;
+    Some(v[idx])
+}
+
+/// The queue figures the centre watches, read from the store (a reader connection).
+pub fn snapshot(
+    config: &Config,
+    status: &crate::hub::Status,
+    store: &mut Store,
+    now: DateTime<Utc>,
+    uptime: Duration,
+) -> Result<Snapshot, StoreError> {
+    let tx = store.read()?;
+    let hour_ago = now - chrono::Duration::hours(1);
+    let mut services = Vec::new();
+    for s in &status.services {
+        let waits = tx.waits_since(status.service_day, &s.id, hour_ago)?;
+        let avg = (!waits.is_empty()).then(|| waits.iter().sum::<f64>() / waits.len() as f64);
+        services.push(ServiceSnapshot {
+            service: s.id.clone(),
+            waiting: s.counts.waiting,
+            called_today: s.counts.called + s.counts.serving + s.counts.done + s.counts.no_show,
+            served_today: s.counts.done,
+            no_show_today: s.counts.no_show,
+            wait_avg_1h_s: avg,
+            wait_p90_1h_s: percentile(waits, 0.9),
+            wait_new_low_min: s.wait_for_new.map(|w| w.low_minutes),
+            wait_new_high_min: s.wait_for_new.map(|w| w.high_minutes),
+            counters_open: s.open_counters,
+        });
+    }
+    let printer = tx
+        .last_event_of(&["printed", "printer_fault", "printer_warning"])?
+        .and_then(|e| e.detail)
+        .and_then(|d| d["status"].as_str().map(str::to_string));
+    let (backlog, _) = tx.outbox_backlog()?;
+    let paused = config
+        .counters
+        .iter()
+        .filter(|c| tx.paused_reason(c.number).ok().flatten().is_some())
+        .count() as u32;
+    Ok(Snapshot {
+        at: now,
+        service_day: status.service_day,
+        services,
+        counters_open: config.counters.len() as u32 - paused,
+        printer,
+        outbox_backlog: backlog,
+        software_version: env!("CARGO_PKG_VERSION").to_string(),
+        uptime_s: uptime.as_secs(),
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("centre unreachable: {0}")]
+    Network(String),
+    #[error("centre answered {status}: {body}")]
+    Refused { status: u16, body: String },
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("reporting is not configured (no [reporting] url)")]
+    NotConfigured,
+}
+
+impl SendError {
+    /// Worth trying again later (network, 5xx, 429) rather than a configuration problem.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SendError::Network(_) | SendError::Store(_) => true,
+            SendError::Refused { status, .. } => *status >= 500 || *status == 429 || *status == 408,
+            SendError::NotConfigured => false,
+        }
+    }
+}
+
+/// Exponential backoff with jitter: 1 s doubling to 5 min, each wait drawn from [d/2, d].
+pub struct Backoff {
+    attempt: u32,
+    seed: u64,
+}
+
+impl Backoff {
+    pub fn new(seed: u64) -> Backoff {
+        Backoff {
+            attempt: 0,
+            seed: seed | 1,
+        }
+    }
+
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+
+    pub fn next_delay(&mut self) -> Duration {
+        let base_ms = 1000u64
+            .saturating_mul(1 << self.attempt.min(9))
+            .min(300_000);
+        self.attempt += 1;
+        // xorshift: no dependency, and two points never retry in lockstep.
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        let jitter = self.seed % (base_ms / 2 + 1);
+        Duration::from_millis(base_ms / 2 + jitter)
+    }
+}
+
+/// Sends the outbox to the centre. One per point.
+pub struct Sender {
+    config: std::sync::Arc<Config>,
+    db_path: PathBuf,
+    site: WireSite,
+    instance: String,
+    client: reqwest::Client,
+    url: String,
+    token: Option<String>,
+}
+
+impl Sender {
+    pub fn new(config: std::sync::Arc<Config>) -> Result<Sender, SendError> {
+        let r: &ReportingConfig = &config.reporting;
+        let url = r.url.clone().ok_or(SendError::NotConfigured)?;
+        let mut builder = reqwest::Client::builder()
+            .timeout(Duration::from_secs(r.timeout_seconds))
+            .connect_timeout(Duration::from_secs(r.timeout_seconds.min(5)))
+            .user_agent(concat!("kiosk/", env!("CARGO_PKG_VERSION")));
+        if let Some(ca) = &r.ca_file {
+            let pem = std::fs::read(ca)
+                .map_err(|e| SendError::Network(format!("reading CA {}: {e}", ca.display())))?;
+            let cert = reqwest::Certificate::from_pem(&pem)
+                .map_err(|e| SendError::Network(format!("CA {}: {e}", ca.display())))?;
+            builder = builder.tls_certs_only([cert]);
+        }
+        // One connection per request: nothing stale to reuse after a network outage.
+        let client = builder
+            .pool_max_idle_per_host(0)
+            .build()
+            .map_err(|e| SendError::Network(e.to_string()))?;
+        let mut store = Store::open(&config.db_path)?;
+        let instance = store.meta_or_init("instance", crate::hub::service::random_id)?;
+        let token = std::env::var("KIOSK_CENTRE_TOKEN").ok().or(r.token.clone());
+        Ok(Sender {
+            site: wire_site(&config),
+            db_path: config.db_path.clone(),
+            config,
+            instance,
+            client,
+            url,
+            token,
+        })
+    }
+
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// Build the next report: the next batch of unsent events, and a snapshot if given.
+    pub fn next_report(
+        &self,
+        snapshot: Option<Snapshot>,
+    ) -> Result<(Report, Option<i64>), SendError> {
+        let mut store = Store::open(&self.db_path)?;
+        let tx = store.read()?;
+        let from = tx.outbox_sent_up_to()?;
+        let events = tx.events_after(from, self.config.reporting.batch_size as u32)?;
+        let last = events.last().map(|e| e.id);
+        let path = self.site.path();
+        let report = Report {
+            schema: SCHEMA.to_string(),
+            site: self.site.clone(),
+            sent_at: Utc::now(),
+            snapshot,
+            events: events
+                .iter()
+                .map(|e| wire_event(&path, &self.instance, e))
+                .collect(),
+        };
+        Ok((report, last))
+    }
+
+    /// POST one report.
+    pub async fn post(&self, report: &Report) -> Result<Ack, SendError> {
+        let mut req = self.client.post(&self.url).json(report);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| SendError::Network(e.to_string()))?;
+        let status = resp.status();
+        if !status.is_success() {
+            let body = resp.text().await.unwrap_or_default();
+            return Err(SendError::Refused {
+                status: status.as_u16(),
+                body: body.chars().take(300).collect(),
+            });
+        }
+        resp.json::<Ack>()
+            .await
+            .map_err(|e| SendError::Network(format!("bad acknowledgement: {e}")))
+    }
+
+    /// Send one batch (and the snapshot, if any). Returns how many events it carried; the
+    /// cursor moves only after the centre acknowledged them.
+    pub async fn send_batch(&self, snapshot: Option<Snapshot>) -> Result<usize, SendError> {
+        let db = self.db_path.clone();
+        let (report, last) = self.next_report(snapshot)?;
+        if report.events.is_empty() && report.snapshot.is_none() {
+            return Ok(0);
+        }
+        self.post(&report).await?;
+        if let Some(last) = last {
+            let mut store = Store::open(&db)?;
+            let tx = store.write()?;
+            tx.set_outbox_sent_up_to(last)?;
+            tx.commit()?;
+        }
+        Ok(report.events.len())
+    }
+
+    /// Send batches until the outbox is empty (or an error). Returns events sent.
+    pub async fn drain(&self) -> Result<usize, SendError> {
+        let mut total = 0;
+        loop {
+            let n = self.send_batch(None).await?;
+            total += n;
+            if n < self.config.reporting.batch_size {
+                return Ok(total);
+            }
+        }
+    }
+}
+
+/// Keep the event log within its disk budget; a drop of unsent events is itself logged.
+pub fn enforce_budget(store: &mut Store, max_events: u64) -> Result<u64, StoreError> {
+    let tx = store.write()?;
+    let dropped = tx.enforce_event_budget(max_events)?;
+    if dropped > 0 {
+        tx.append_event(&Event {
+            id: 0,
+            at: Utc::now(),
+            kind: "outbox_dropped".into(),
+            ticket_id: None,
+            code: None,
+            service_id: None,
+            counter: None,
+            priority_group: None,
+            detail: Some(serde_json::json!({ "dropped": dropped, "reason": "disk budget" })),
+        })?;
+    }
+    tx.commit()?;
+    Ok(dropped)
+}
+
+/// The sender's loop: drain on every new event and every snapshot interval; back off with
+/// jitter while the centre is unreachable; stop when `shutdown` resolves.
+pub async fn run(
+    sender: Sender,
+    hub: crate::hub::HubHandle,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let started = std::time::Instant::now();
+    let interval = Duration::from_secs(sender.config.reporting.snapshot_seconds);
+    let mut events = hub.subscribe();
+    let mut backoff = Backoff::new(
+        sender
+            .instance
+            .bytes()
+            .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))),
+    );
+    let mut next_snapshot = tokio::time::Instant::now();
+    tokio::pin!(shutdown);
+    loop {
+        let snapshot = if tokio::time::Instant::now() >= next_snapshot {
+            next_snapshot = tokio::time::Instant::now() + interval;
+            match hub.status().await {
+                Ok(status) => {
+                    let db = sender.db_path.clone();
+                    let config = sender.config.clone();
+                    let uptime = started.elapsed();
+                    tokio::task::spawn_blocking(move || {
+                        let mut store = Store::open(&db).ok()?;
+                        if let Err(e) = enforce_budget(&mut store, config.reporting.max_events) {
+                            eprintln!("outbox budget: {e}");
+                        }
+                        snapshot(&config, &status, &mut store, Utc::now(), uptime).ok()
+                    })
+                    .await
+                    .ok()
+                    .flatten()
+                }
+                Err(_) => None,
+            }
+        } else {
+            None
+        };
+        let result = match sender.send_batch(snapshot).await {
+            Ok(n) if n >= sender.config.reporting.batch_size => sender.drain().await.map(|m| m + n),
+            other => other,
+        };
+        let wait = match result {
+            Ok(_) => {
+                backoff.reset();
+                next_snapshot.saturating_duration_since(tokio::time::Instant::now())
+            }
+            Err(e) => {
+                let d = backoff.next_delay();
+                eprintln!("reporting: {e}; retrying in {:.1} s", d.as_secs_f64());
+                d
+            }
+        };
+        tokio::select! {
+            _ = &mut shutdown => return,
+            _ = tokio::time::sleep(wait) => {}
+            e = events.recv(), if wait > Duration::ZERO => {
+                if matches!(e, Err(tokio::sync::broadcast::error::RecvError::Closed)) {
+                    return;
+                }
+                // A burst of events arrives together: let it gather for a moment.
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_five_minutes_with_jitter() {
+        let mut b = Backoff::new(42);
+        let delays: Vec<u64> = (0..12).map(|_| b.next_delay().as_millis() as u64).collect();
+        assert!((500..=1000).contains(&delays[0]), "{delays:?}");
+        assert!((1000..=2000).contains(&delays[1]), "{delays:?}");
+        assert!(delays[11] <= 300_000 && delays[11] >= 150_000, "{delays:?}");
+        b.reset();
+        assert!(b.next_delay() <= Duration::from_secs(1));
+    }
+
+    #[test]
+    fn two_points_do_not_retry_in_lockstep() {
+        let (mut a, mut b) = (Backoff::new(1), Backoff::new(2));
+        let same = (0..8).filter(|_| a.next_delay() == b.next_delay()).count();
+        assert!(same < 8);
+    }
+
+    #[test]
+    fn percentile_picks_the_nearest_rank() {
+        assert_eq!(percentile(vec![], 0.9), None);
+        assert_eq!(
+            percentile((1..=10).map(f64::from).collect(), 0.9),
+            Some(9.0)
+        );
+    }
+}

@@ -1,0 +1,471 @@
+//! Reporting against the real receiver on 127.0.0.1: events arrive once each and in order,
+//! through 500s, dropped connections, timeouts, a receiver that is down for a while, and a
+//! sender killed mid-batch; bad reports are refused with a reason and change nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kiosk::centre::{Centre, CentreConfig, PointConfig};
+use kiosk::hub::{IssueRequest, QueueService};
+use kiosk::report::{Report, SendError, Sender};
+use kiosk::store::Store;
+use tokio::sync::oneshot;
+
+use crate::common::*;
+use crate::fault_proxy::{Fault, FaultProxy};
+
+const TOKEN: &str = "test-token-0123";
+const POINT: &str = "hn.ttpvhcc/cn-07/demo";
+
+struct Receiver {
+    centre: Arc<Centre>,
+    addr: String,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Receiver {
+    async fn start(dir: &std::path::Path, addr: Option<&str>) -> Receiver {
+        let config = CentreConfig {
+            listen: "127.0.0.1:0".into(),
+            db_path: dir.join("centre.sqlite"),
+            max_body_bytes: 64 * 1024,
+            stale_after_seconds: 120,
+            point: vec![
+                PointConfig {
+                    path: POINT.into(),
+                    token: TOKEN.into(),
+                },
+                PointConfig {
+                    path: "hn.ttpvhcc/cn-01/other".into(),
+                    token: "other-token".into(),
+                },
+            ],
+        };
+        let centre = Arc::new(Centre::open(&config).unwrap());
+        let listener = tokio::net::TcpListener::bind(addr.unwrap_or("127.0.0.1:0"))
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(kiosk::centre::serve(listener, Arc::clone(&centre), async {
+            let _ = rx.await;
+        }));
+        Receiver {
+            centre,
+            addr,
+            stop: Some(tx),
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+/// A point (queue service) whose reporting goes to `url`, with small batches.
+fn point(
+    dir: &std::path::Path,
+    url: &str,
+    batch: usize,
+) -> (QueueService, Arc<kiosk::config::Config>) {
+    let mut config = demo_config(dir);
+    config.reporting.url = Some(url.to_string());
+    config.reporting.token = Some(TOKEN.into());
+    config.reporting.batch_size = batch;
+    config.reporting.timeout_seconds = 1;
+    let clock = clock_at(monday_morning());
+    let q = open(&config, &clock);
+    (q, Arc::new(config))
+}
+
+/// Some activity: issue, call, serve, finish, a transfer and a no-show.
+fn activity(q: &mut QueueService, n: usize) {
+    for i in 0..n {
+        let service = ["ho-tich", "chung-thuc", "dat-dai"][i % 3];
+        q.issue_ticket(&IssueRequest::walk_in(service)).unwrap();
+    }
+    for _ in 0..3 {
+        if q.call_next(2).unwrap().ticket.is_some() {
+            q.start_serving(2).unwrap();
+        }
+    }
+    let _ = q.finish(2);
+    if q.call_next(4).unwrap().ticket.is_some() {
+        q.mark_no_show(4).unwrap();
+    }
+}
+
+/// (seq, kind, code) of every event at the point, in order.
+fn local_events(config: &kiosk::config::Config) -> Vec<(i64, String, Option<String>)> {
+    let mut store = Store::open(&config.db_path).unwrap();
+    let tx = store.read().unwrap();
+    tx.events_after(0, 100_000)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.id, e.kind, e.code))
+        .collect()
+}
+
+fn backlog(config: &kiosk::config::Config) -> u64 {
+    let mut store = Store::open(&config.db_path).unwrap();
+    store.read().unwrap().outbox_backlog().unwrap().0
+}
+
+/// Keep sending until the outbox is empty, retrying transient failures at once.
+async fn drain_through_faults(sender: &Sender, config: &kiosk::config::Config) -> usize {
+    let mut failures = 0;
+    for _ in 0..200 {
+        if backlog(config) == 0 {
+            return failures;
+        }
+        match sender.send_batch(None).await {
+            Ok(_) => {}
+            Err(e) => {
+                assert!(e.is_transient(), "not transient: {e}");
+                failures += 1;
+            }
+        }
+    }
+    panic!("outbox never drained");
+}
+
+fn schema() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/centre-report.schema.json"),
+    )
+    .unwrap();
+    jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_arrive_once_each_in_order_and_reports_match_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start(dir.path(), None).await;
+    let url = format!("http://{}/api/v1/reports", receiver.addr);
+    let (mut q, config) = point(dir.path(), &url, 7);
+    activity(&mut q, 12);
+    let sender = Sender::new(Arc::clone(&config)).unwrap();
+
+    // Every report the sender builds validates against the documented schema.
+    let status = q.status().unwrap();
+    let mut store = Store::open(&config.db_path).unwrap();
+    let snap = kiosk::report::snapshot(
+        &config,
+        &status,
+        &mut store,
+        chrono::Utc::now(),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let (report, _) = sender.next_report(Some(snap)).unwrap();
+    let validator = schema();
+    let json = serde_json::to_value(&report).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report does not match the schema: {errors:?}"
+    );
+    assert_eq!(report.snapshot.as_ref().unwrap().services.len(), 5);
+
+    let sent = sender.drain().await.unwrap();
+    let local = local_events(&config);
+    assert_eq!(sent, local.len());
+    assert_eq!(receiver.centre.events_of(POINT).unwrap(), local);
+    assert_eq!(backlog(&config), 0);
+    // Nothing left: a second drain sends nothing and changes nothing.
+    assert_eq!(sender.drain().await.unwrap(), 0);
+    assert_eq!(receiver.centre.events_of(POINT).unwrap().len(), local.len());
+    let points = receiver.centre.points(chrono::Utc::now()).unwrap();
+    assert_eq!(points[0]["path"], POINT);
+    assert_eq!(points[0]["stale"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_between_point_and_centre_lose_and_duplicate_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut receiver = Receiver::start(dir.path(), None).await;
+    let proxy = FaultProxy::start(receiver.addr.clone()).await;
+    let url = format!("http://{}/api/v1/reports", proxy.addr);
+    let (mut q, config) = point(dir.path(), &url, 4);
+    activity(&mut q, 15);
+    let sender = Sender::new(Arc::clone(&config)).unwrap();
+    proxy.then(&[
+        Fault::Status500,
+        Fault::Pass,
+        Fault::ForwardThenDrop,
+        Fault::CloseAtOnce,
+        Fault::ForwardThenDelay(1500),
+        Fault::Pass,
+        Fault::Status500,
+        Fault::ForwardThenDrop,
+    ]);
+    let failures = drain_through_faults(&sender, &config).await;
+    assert!(
+        failures >= 6,
+        "the faults were not exercised ({failures} failures)"
+    );
+    assert!(
+        proxy.seen.lock().unwrap().len() >= 8,
+        "every scripted fault met a request"
+    );
+
+    // More activity, then the receiver goes down for a while and comes back on the same port.
+    activity(&mut q, 6);
+    receiver.stop();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for _ in 0..3 {
+        let e = sender.send_batch(None).await.unwrap_err();
+        assert!(
+            matches!(e, SendError::Network(_) | SendError::Refused { .. }),
+            "{e}"
+        );
+    }
+    let receiver = Receiver::start(dir.path(), Some(&receiver.addr)).await;
+    drain_through_faults(&sender, &config).await;
+
+    let local = local_events(&config);
+    assert_eq!(
+        receiver.centre.events_of(POINT).unwrap(),
+        local,
+        "lost, duplicated or reordered"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_killed_mid_batch_resends_and_the_centre_keeps_one_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start(dir.path(), None).await;
+    let proxy = FaultProxy::start(receiver.addr.clone()).await;
+    let url = format!("http://{}/api/v1/reports", proxy.addr);
+    let (mut q, config) = point(dir.path(), &url, 500);
+    activity(&mut q, 10);
+    drop(q);
+    // The site config the `kiosk` process reads.
+    let cfg_file = dir.path().join("site.toml");
+    let text = kiosk::config::DEMO_TOML
+        .replace(
+            "url = \"http://127.0.0.1:8090/api/v1/reports\"",
+            &format!("url = \"{url}\""),
+        )
+        .replace("timeout_seconds = 10", "timeout_seconds = 5");
+    std::fs::write(&cfg_file, text).unwrap();
+    // The receiver stores the batch, but its answer is held back; the sender dies meanwhile.
+    proxy.then(&[Fault::ForwardThenDelay(3000)]);
+    let mut child = std::process::Command::new(kiosk_bin())
+        .args(["--config", cfg_file.to_str().unwrap(), "report", "send"])
+        .env("KIOSK_DB", &config.db_path)
+        .env("KIOSK_CENTRE_TOKEN", TOKEN)
+        .spawn()
+        .unwrap();
+    let stored = local_events(&config).len();
+    for _ in 0..100 {
+        if receiver.centre.events_of(POINT).unwrap().len() == stored {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        receiver.centre.events_of(POINT).unwrap().len(),
+        stored,
+        "batch not stored"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        backlog(&config),
+        stored as u64,
+        "the cursor must not move without an answer"
+    );
+    // Restarted, it sends the same batch again; the centre keeps one copy.
+    let out = std::process::Command::new(kiosk_bin())
+        .args(["--config", cfg_file.to_str().unwrap(), "report", "send"])
+        .env("KIOSK_DB", &config.db_path)
+        .env("KIOSK_CENTRE_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(backlog(&config), 0);
+    assert_eq!(
+        receiver.centre.events_of(POINT).unwrap(),
+        local_events(&config)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_reports_are_refused_with_a_reason_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start(dir.path(), None).await;
+    let url = format!("http://{}/api/v1/reports", receiver.addr);
+    let (mut q, config) = point(dir.path(), &url, 500);
+    activity(&mut q, 3);
+    let sender = Sender::new(Arc::clone(&config)).unwrap();
+    let (good, _) = sender.next_report(None).unwrap();
+    let client = reqwest::Client::new();
+    async fn send(
+        client: &reqwest::Client,
+        url: &str,
+        token: Option<&str>,
+        body: Vec<u8>,
+    ) -> (u16, serde_json::Value) {
+        let mut req = client
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+    }
+    let good_body = serde_json::to_vec(&good).unwrap();
+
+    let (s, body) = send(
+        &client,
+        &url,
+        Some(TOKEN),
+        b"{\"schema\": \"kiosk-report/1\", ".to_vec(),
+    )
+    .await;
+    assert_eq!((s, body["error"].as_str()), (400, Some("malformed_report")));
+    assert!(body["reason"].as_str().unwrap().contains("kiosk-report/1"));
+
+    let (s, body) = send(&client, &url, Some("nope"), good_body.clone()).await;
+    assert_eq!((s, body["error"].as_str()), (401, Some("wrong_token")));
+    let (s, body) = send(&client, &url, None, good_body.clone()).await;
+    assert_eq!((s, body["error"].as_str()), (401, Some("missing_token")));
+
+    let mut big: Report = good.clone();
+    let filler = big.events[0].clone();
+    big.events = vec![filler; 2000];
+    let (s, body) = send(
+        &client,
+        &url,
+        Some(TOKEN),
+        serde_json::to_vec(&big).unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, body["error"].as_str()),
+        (413, Some("too_large")),
+        "{body}"
+    );
+
+    let (s, body) = send(&client, &url, Some("other-token"), good_body.clone()).await;
+    assert_eq!((s, body["error"].as_str()), (403, Some("unknown_point")));
+
+    let mut other_schema = good.clone();
+    other_schema.schema = "kiosk-report/9".into();
+    let (s, body) = send(
+        &client,
+        &url,
+        Some(TOKEN),
+        serde_json::to_vec(&other_schema).unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, body["error"].as_str()),
+        (400, Some("unsupported_schema"))
+    );
+
+    assert_eq!(
+        receiver.centre.event_count().unwrap(),
+        0,
+        "a refusal changed something"
+    );
+    assert!(
+        receiver
+            .centre
+            .points(chrono::Utc::now())
+            .unwrap()
+            .is_empty()
+    );
+    // The good one still goes through.
+    let (s, body) = send(&client, &url, Some(TOKEN), good_body).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["accepted"], good.events.len());
+}
+
+#[test]
+fn disk_budget_drops_sent_events_first_and_says_when_it_drops_unsent_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut q, config) = point(dir.path(), "http://127.0.0.1:9/", 500);
+    for _ in 0..30 {
+        q.issue_ticket(&IssueRequest::walk_in("ho-tich")).unwrap();
+    }
+    drop(q);
+    let mut store = Store::open(&config.db_path).unwrap();
+    {
+        let tx = store.write().unwrap();
+        tx.set_outbox_sent_up_to(10).unwrap(); // the centre has the first 10
+        tx.commit().unwrap();
+    }
+    // Budget 25: the 5 oldest sent events go, nothing unsent is lost.
+    assert_eq!(kiosk::report::enforce_budget(&mut store, 25).unwrap(), 0);
+    assert_eq!(backlog(&config), 20);
+    // Budget 12: every sent event goes, then the 8 oldest unsent, and that is logged.
+    assert_eq!(kiosk::report::enforce_budget(&mut store, 12).unwrap(), 8);
+    let events = local_events(&config);
+    assert_eq!(events.last().unwrap().1, "outbox_dropped");
+    assert_eq!(backlog(&config), 13, "12 kept + the outbox_dropped event");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_expose_queues_outbox_and_printer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut q, config) = point(dir.path(), "http://127.0.0.1:9/", 500);
+    activity(&mut q, 6);
+    let (hub, handle) = kiosk::hub::Hub::start(q);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = kiosk::api::ApiState {
+        hub: handle.clone(),
+        db_path: config.db_path.clone(),
+    };
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(kiosk::api::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let text = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let status = handle.status().await.unwrap();
+    let waiting = status
+        .services
+        .iter()
+        .find(|s| s.id == "dat-dai")
+        .unwrap()
+        .counts
+        .waiting;
+    assert!(
+        text.contains(&format!(
+            "kiosk_queue_waiting{{service=\"dat-dai\"}} {waiting}"
+        )),
+        "{text}"
+    );
+    let events = local_events(&config).len();
+    assert!(
+        text.contains(&format!("kiosk_outbox_backlog_events {events}")),
+        "{text}"
+    );
+    assert!(
+        text.contains("kiosk_tickets_today{service=\"chung-thuc\",state=\"done\"} 1"),
+        "{text}"
+    );
+    let _ = stop.send(());
+    let _ = server.await;
+    drop(handle);
+    hub.join();
+}
