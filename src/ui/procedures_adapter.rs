@@ -146,10 +146,9 @@ pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) {
                 return;
             };
             if let Some(service) = catalogue::service_for(&kiosk.config, p) {
+                // The field is the quota bucket of a ticket taken for a procedure.
                 choice.borrow_mut().field = Some(p.field.clone());
                 services_adapter::after_choosing(&app, &kiosk, &choice, &service.id);
-                // after_choosing resets nothing else; keep the field for the quota bucket.
-                choice.borrow_mut().field = Some(p.field.clone());
             }
         });
     }
