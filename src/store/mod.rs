@@ -381,12 +381,13 @@ impl Tx<'_> {
     pub fn issued_so_far(&self, day: NaiveDate, service: &str) -> Result<IssuedSoFar, StoreError> {
         let row: Option<(u32, u32)> = self
             .tx
-            .query_row(
+            .prepare_cached(
                 "SELECT seq, number FROM tickets WHERE service_day = ?1 AND issued_service = ?2 \
                  ORDER BY seq DESC LIMIT 1",
-                params![day_key(day), service],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            )?
+            .query_row(params![day_key(day), service], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?;
         Ok(match row {
             Some((seq, number)) => IssuedSoFar {
@@ -523,17 +524,21 @@ impl Tx<'_> {
 
     /// Waiting tickets in a service that are ahead of `ticket` by arrival (then by id).
     pub fn waiting_ahead(&self, ticket: &Ticket) -> Result<u32, StoreError> {
-        Ok(self.tx.query_row(
-            "SELECT COUNT(*) FROM tickets WHERE service_day = ?1 AND state = 'waiting' \
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT COUNT(*) FROM tickets WHERE service_day = ?1 AND state = 'waiting' \
              AND service_id = ?2 AND (arrived_at < ?3 OR (arrived_at = ?3 AND id < ?4))",
-            params![
-                day_key(ticket.service_day),
-                ticket.service_id,
-                ms(ticket.arrived_at),
-                ticket.id
-            ],
-            |r| r.get(0),
-        )?)
+            )?
+            .query_row(
+                params![
+                    day_key(ticket.service_day),
+                    ticket.service_id,
+                    ms(ticket.arrived_at),
+                    ticket.id
+                ],
+                |r| r.get(0),
+            )?)
     }
 
     /// Mean service time (seconds) of a service's last `n` finished tickets today.
@@ -543,13 +548,16 @@ impl Tx<'_> {
         service: &str,
         n: u32,
     ) -> Result<Option<(f64, u32)>, StoreError> {
-        let row: (Option<f64>, u32) = self.tx.query_row(
-            "SELECT AVG(d), COUNT(*) FROM (SELECT (finished_at - serving_at) / 1000.0 AS d \
+        let row: (Option<f64>, u32) = self
+            .tx
+            .prepare_cached(
+                "SELECT AVG(d), COUNT(*) FROM (SELECT (finished_at - serving_at) / 1000.0 AS d \
              FROM tickets WHERE service_day = ?1 AND service_id = ?2 AND state = 'done' \
              AND serving_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?3)",
-            params![day_key(day), service, n],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+            )?
+            .query_row(params![day_key(day), service, n], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
         Ok(row.0.map(|avg| (avg, row.1)))
     }
 
@@ -598,11 +606,8 @@ impl Tx<'_> {
     pub fn normal_streak(&self, counter: u32) -> Result<u32, StoreError> {
         Ok(self
             .tx
-            .query_row(
-                "SELECT normal_streak FROM counter_state WHERE counter = ?1",
-                [counter],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT normal_streak FROM counter_state WHERE counter = ?1")?
+            .query_row([counter], |r| r.get(0))
             .optional()?
             .unwrap_or(0))
     }
@@ -620,11 +625,8 @@ impl Tx<'_> {
     pub fn paused_reason(&self, counter: u32) -> Result<Option<String>, StoreError> {
         Ok(self
             .tx
-            .query_row(
-                "SELECT paused_reason FROM counter_state WHERE counter = ?1",
-                [counter],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT paused_reason FROM counter_state WHERE counter = ?1")?
+            .query_row([counter], |r| r.get(0))
             .optional()?
             .flatten())
     }
