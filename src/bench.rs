@@ -182,22 +182,14 @@ pub fn bench_ticket(config: &Config) -> Result<Vec<TicketSize>> {
     let now = chrono::Utc::now();
     let ticket = crate::domain::Ticket {
         id: 1,
-        service_day: now.date_naive(),
-        issued_service: service.id.clone(),
-        seq: 23,
-        number: 23,
-        code: crate::domain::ticket_code(&service.prefix, 23, config.number_width),
-        service_id: service.id.clone(),
-        priority_group: None,
-        channel: crate::domain::Channel::Kiosk,
-        state: crate::domain::TicketState::Waiting,
-        counter: None,
-        recalls: 0,
-        arrived_at: now,
-        issued_at: now,
-        called_at: None,
-        serving_at: None,
-        finished_at: None,
+        ..crate::domain::Ticket::waiting(
+            now.date_naive(),
+            &service.id,
+            23,
+            23,
+            crate::domain::ticket_code(&service.prefix, 23, config.number_width),
+            now,
+        )
     };
     let issued = crate::hub::Issued {
         event: crate::store::Event::for_ticket("issued", &ticket, now),

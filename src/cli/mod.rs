@@ -526,23 +526,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let config = load_config(&cli)?;
             let mut q = open_service(config.clone())?;
             let status = q.status()?;
-            if *json {
-                println!("{}", serde_json::to_string_pretty(&status)?);
-            } else {
-                print!("{}", render_status(&config, &status));
-            }
-            Ok(ExitCode::SUCCESS)
+            print_result(&status, *json, |s| render_status(&config, s))
         }
         Command::Bench {
             what: BenchWhat::Ui { seconds, json },
         } => {
             let report = crate::bench::bench_ui(&load_config(&cli)?, *seconds)?;
-            if *json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{report}");
-            }
-            Ok(ExitCode::SUCCESS)
+            print_result(&report, *json, ToString::to_string)
         }
         Command::Bench {
             what:
@@ -553,34 +543,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 },
         } => {
             let report = crate::bench::bench_report(&load_config(&cli)?, *events, *points)?;
-            if *json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{report}");
-            }
-            Ok(ExitCode::SUCCESS)
+            print_result(&report, *json, ToString::to_string)
         }
         Command::Bench {
             what: BenchWhat::Ticket { json },
         } => {
             let rows = crate::bench::bench_ticket(&load_config(&cli)?)?;
-            if *json {
-                println!("{}", serde_json::to_string_pretty(&rows)?);
-            } else {
-                print!("{}", crate::bench::render_ticket_sizes(&rows));
-            }
-            Ok(ExitCode::SUCCESS)
+            print_result(&rows, *json, |r| crate::bench::render_ticket_sizes(r))
         }
         Command::Bench {
             what: BenchWhat::Issue { n, json },
         } => {
             let report = crate::bench::bench_issue(&load_config(&cli)?, *n)?;
-            if *json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{report}");
-            }
-            Ok(ExitCode::SUCCESS)
+            print_result(&report, *json, ToString::to_string)
         }
     }
 }
@@ -631,28 +606,17 @@ fn write_preview(
     }
     let queue = status.services.iter().find(|x| x.id == service);
     let now = chrono::Utc::now();
+    let number = queue.map_or(0, |x| x.counts.issued) + s.range.first;
     let ticket = crate::domain::Ticket {
-        id: 0,
-        service_day: status.service_day,
-        issued_service: s.id.clone(),
-        seq: 0,
-        number: queue.map_or(0, |x| x.counts.issued) + s.range.first,
-        code: crate::domain::ticket_code(
-            &s.prefix,
-            queue.map_or(0, |x| x.counts.issued) + s.range.first,
-            config.number_width,
-        ),
-        service_id: s.id.clone(),
         priority_group: priority.map(str::to_string),
-        channel: Channel::Kiosk,
-        state: crate::domain::TicketState::Waiting,
-        counter: None,
-        recalls: 0,
-        arrived_at: now,
-        issued_at: now,
-        called_at: None,
-        serving_at: None,
-        finished_at: None,
+        ..crate::domain::Ticket::waiting(
+            status.service_day,
+            &s.id,
+            0,
+            number,
+            crate::domain::ticket_code(&s.prefix, number, config.number_width),
+            now,
+        )
     };
     let issued = crate::hub::Issued {
         event: crate::store::Event::for_ticket("preview", &ticket, now),
@@ -684,6 +648,20 @@ fn write_preview(
         img.height
     );
     Ok(())
+}
+
+/// Print a result as pretty JSON, or as its text form.
+fn print_result<T: serde::Serialize>(
+    value: &T,
+    json: bool,
+    text: impl FnOnce(&T) -> String,
+) -> Result<ExitCode> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        print!("{}", text(value));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check_config(cli: &Cli, files: &[PathBuf]) -> ExitCode {

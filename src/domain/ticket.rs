@@ -139,6 +139,37 @@ pub enum RecallOutcome {
 }
 
 impl Ticket {
+    /// A ticket that has just joined its queue: waiting, at no counter, arrived `now`. Not yet
+    /// stored (id 0); a walk-in at the kiosk unless the caller says otherwise.
+    pub fn waiting(
+        service_day: NaiveDate,
+        service_id: &str,
+        seq: u32,
+        number: u32,
+        code: String,
+        now: DateTime<Utc>,
+    ) -> Ticket {
+        Ticket {
+            id: 0,
+            service_day,
+            issued_service: service_id.to_string(),
+            seq,
+            number,
+            code,
+            service_id: service_id.to_string(),
+            priority_group: None,
+            channel: Channel::Kiosk,
+            state: TicketState::Waiting,
+            counter: None,
+            recalls: 0,
+            arrived_at: now,
+            issued_at: now,
+            called_at: None,
+            serving_at: None,
+            finished_at: None,
+        }
+    }
+
     fn wrong_state(&self, action: &'static str, expected: &'static str) -> LifecycleError {
         LifecycleError::WrongState {
             code: self.code.clone(),

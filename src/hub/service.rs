@@ -307,23 +307,16 @@ impl QueueService {
             in_use.contains(&n)
         })?;
         let ticket = Ticket {
-            id: 0,
-            service_day: today,
-            issued_service: service.id.clone(),
-            seq,
-            number,
-            code: domain::ticket_code(&service.prefix, number, config.number_width),
-            service_id: service.id.clone(),
             priority_group: req.priority_group.clone(),
             channel: req.channel,
-            state: TicketState::Waiting,
-            counter: None,
-            recalls: 0,
-            arrived_at: now,
-            issued_at: now,
-            called_at: None,
-            serving_at: None,
-            finished_at: None,
+            ..Ticket::waiting(
+                today,
+                &service.id,
+                seq,
+                number,
+                domain::ticket_code(&service.prefix, number, config.number_width),
+                now,
+            )
         };
         let ticket = tx.insert_ticket(&NewTicket {
             ticket,
