@@ -175,7 +175,7 @@ pub struct TicketSize {
 /// Bytes and send times of the demo's default ticket and of the long sample, in every mode and
 /// paper width. Send time is computed from the bytes (a pty does not throttle).
 pub fn bench_ticket(config: &Config) -> Result<Vec<TicketSize>> {
-    use crate::printer::encode::{EncodeOptions, VietnameseMode, encode};
+    use crate::printer::encode::{EVERY_MODE, EncodeOptions, encode};
     use crate::printer::layout::{layout, sample_ticket};
 
     let service = &config.services[0];
@@ -207,17 +207,7 @@ pub fn bench_ticket(config: &Config) -> Result<Vec<TicketSize>> {
         ("long sample", sample_ticket()),
     ] {
         let blocks = layout(&info);
-        for (mode_name, mode) in [
-            ("raster", VietnameseMode::Raster),
-            (
-                "codepage",
-                VietnameseMode::Codepage {
-                    lower: 30,
-                    upper: 31,
-                },
-            ),
-            ("ascii", VietnameseMode::Ascii),
-        ] {
+        for (mode_name, mode) in EVERY_MODE {
             for width in [576, 512, 384] {
                 let opts = EncodeOptions {
                     width_dots: width,

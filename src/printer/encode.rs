@@ -31,6 +31,19 @@ pub enum VietnameseMode {
     Ascii,
 }
 
+/// Each mode once, named, with Epson's TCVN-3 tables: for benchmarks and tests.
+pub const EVERY_MODE: [(&str, VietnameseMode); 3] = [
+    ("raster", VietnameseMode::Raster),
+    (
+        "codepage",
+        VietnameseMode::Codepage {
+            lower: 30,
+            upper: 31,
+        },
+    ),
+    ("ascii", VietnameseMode::Ascii),
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EncodeOptions {
     pub width_dots: u32,
@@ -467,17 +480,7 @@ mod tests {
             return;
         };
         let blocks = layout(&sample_ticket());
-        for (name, mode) in [
-            ("raster", VietnameseMode::Raster),
-            (
-                "codepage",
-                VietnameseMode::Codepage {
-                    lower: 30,
-                    upper: 31,
-                },
-            ),
-            ("ascii", VietnameseMode::Ascii),
-        ] {
+        for (name, mode) in EVERY_MODE {
             let e = encode(&blocks, opts(mode)).unwrap();
             std::fs::write(format!("{dir}/{name}.bin"), &e.bytes).unwrap();
         }

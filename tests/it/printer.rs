@@ -94,17 +94,7 @@ fn command_names(report: &Value) -> Vec<String> {
         .collect()
 }
 
-const MODES: [(&str, VietnameseMode); 3] = [
-    ("raster", VietnameseMode::Raster),
-    (
-        "codepage",
-        VietnameseMode::Codepage {
-            lower: 30,
-            upper: 31,
-        },
-    ),
-    ("ascii", VietnameseMode::Ascii),
-];
+const MODES: [(&str, VietnameseMode); 3] = kiosk::printer::encode::EVERY_MODE;
 const WIDTHS: [u32; 3] = [576, 512, 384];
 
 fn options(mode: VietnameseMode, width: u32) -> EncodeOptions {
