@@ -23,6 +23,7 @@
 //! See `docs/architecture.md` for the design and the rules that keep tickets safe.
 
 pub mod api;
+pub mod assistant;
 pub mod bench;
 pub mod catalogue;
 pub mod centre;

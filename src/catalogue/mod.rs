@@ -4,6 +4,9 @@
 //! assistant issue adds `kiosk catalogue import` for the national catalogue.
 //! Depends on `store` for persistence and `config` for the field -> service mapping.
 
+pub mod import;
+pub mod tthc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Service};
@@ -26,6 +29,27 @@ pub struct Procedure {
     /// Where it can be submitted online; empty when in person only.
     #[serde(default)]
     pub online: String,
+    /// Ways to submit (in person, online, post) with their own time and fee.
+    #[serde(default)]
+    pub channels: Vec<Channel>,
+    /// "number: title" of each legal document it rests on.
+    #[serde(default)]
+    pub legal_basis: Vec<String>,
+    /// The procedure's page on the national portal.
+    #[serde(default)]
+    pub url: String,
+}
+
+/// One way to submit a procedure: the form (Trực tiếp, Trực tuyến, Dịch vụ bưu chính), its
+/// processing time and fee.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Channel {
+    pub form: String,
+    pub time: String,
+    pub fee: String,
+    #[serde(default)]
+    pub description: String,
 }
 
 #[derive(Deserialize)]
@@ -69,7 +93,7 @@ pub fn load_or_seed(store: &mut Store) -> Result<Vec<Procedure>, CatalogueError>
     let tx = store.write()?;
     if tx.procedure_count()? == 0 {
         for p in demo() {
-            tx.upsert_procedure(&p, "demo")?;
+            tx.upsert_procedure(&p, "demo", &import::hash(&p))?;
         }
     }
     let all = tx.procedures()?;

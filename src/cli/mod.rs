@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod assistant;
+
 use anyhow::{Context, Result, anyhow};
 use clap::{Parser, Subcommand};
 
@@ -69,6 +71,16 @@ pub enum Command {
     Report {
         #[command(subcommand)]
         what: ReportWhat,
+    },
+    /// The procedure catalogue: import the national portal's crawled JSON.
+    Catalogue {
+        #[command(subcommand)]
+        what: assistant::CatalogueWhat,
+    },
+    /// The virtual assistant: ask a question, or evaluate on a TSV of questions.
+    Assistant {
+        #[command(subcommand)]
+        what: assistant::AssistantWhat,
     },
     /// Check config files; prints every problem with file, line, column and key.
     CheckConfig {
@@ -261,6 +273,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Catalogue { what } => assistant::catalogue(&load_config(&cli)?, what.clone()),
+        Command::Assistant { what } => assistant::assistant(&load_config(&cli)?, what.clone()),
         Command::Report { what } => {
             let config = std::sync::Arc::new(load_config(&cli)?);
             match what {

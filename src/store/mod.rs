@@ -118,6 +118,21 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO outbox_state (id) VALUES (1);
     CREATE INDEX tickets_by_called ON tickets (service_day, called_at);
     "#,
+    // 4: the national catalogue: channels as rows, legal basis, portal page, content hash.
+    r#"
+    ALTER TABLE procedures ADD COLUMN legal_basis TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE procedures ADD COLUMN url TEXT NOT NULL DEFAULT '';
+    ALTER TABLE procedures ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+    CREATE TABLE procedure_channels (
+        code        TEXT    NOT NULL REFERENCES procedures (code) ON DELETE CASCADE,
+        ord         INTEGER NOT NULL,
+        form        TEXT    NOT NULL,
+        time        TEXT    NOT NULL,
+        fee         TEXT    NOT NULL,
+        description TEXT    NOT NULL,
+        PRIMARY KEY (code, ord)
+    );
+    "#,
 ];
 
 /// An entry of the audit log, as stored and as broadcast.
@@ -702,17 +717,21 @@ impl Tx<'_> {
             .query_row("SELECT COUNT(*) FROM procedures", [], |r| r.get(0))?)
     }
 
-    /// Insert or replace a procedure; `source` says where it came from (demo, national import).
+    /// Insert or replace a procedure with its channels; `source` says where it came from
+    /// (demo, national) and `hash` identifies its content, so a re-import can tell what changed.
     pub fn upsert_procedure(
         &self,
         p: &crate::catalogue::Procedure,
         source: &str,
+        hash: &str,
     ) -> Result<(), StoreError> {
         let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+        self.delete_procedure(&p.code)?;
         let mut stmt = self.tx.prepare_cached(
-            "INSERT OR REPLACE INTO procedures \
-             (code, name, field, level, documents, fee, time, steps, online, source) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO procedures \
+             (code, name, field, level, documents, fee, time, steps, online, source, \
+              legal_basis, url, hash) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?;
         stmt.execute(params![
             p.code,
@@ -724,21 +743,82 @@ impl Tx<'_> {
             p.time,
             json(&p.steps),
             p.online,
-            source
+            source,
+            json(&p.legal_basis),
+            p.url,
+            hash
         ])?;
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO procedure_channels (code, ord, form, time, fee, description) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for (i, c) in p.channels.iter().enumerate() {
+            stmt.execute(params![
+                p.code,
+                i as i64,
+                c.form,
+                c.time,
+                c.fee,
+                c.description
+            ])?;
+        }
         Ok(())
     }
 
-    /// Every procedure, by field then name.
+    /// Remove a procedure and its channels.
+    pub fn delete_procedure(&self, code: &str) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("DELETE FROM procedure_channels WHERE code = ?1")?
+            .execute([code])?;
+        self.tx
+            .prepare_cached("DELETE FROM procedures WHERE code = ?1")?
+            .execute([code])?;
+        Ok(())
+    }
+
+    /// (code, source, hash) of every stored procedure.
+    pub fn procedure_hashes(&self) -> Result<Vec<(String, String, String)>, StoreError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT code, source, hash FROM procedures ORDER BY code")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every procedure with its channels, by field then name.
     pub fn procedures(&self) -> Result<Vec<crate::catalogue::Procedure>, StoreError> {
+        let mut channels: std::collections::HashMap<String, Vec<crate::catalogue::Channel>> =
+            std::collections::HashMap::new();
         let mut stmt = self.tx.prepare_cached(
-            "SELECT code, name, field, level, documents, fee, time, steps, online \
+            "SELECT code, form, time, fee, description FROM procedure_channels \
+             ORDER BY code, ord",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                crate::catalogue::Channel {
+                    form: r.get(1)?,
+                    time: r.get(2)?,
+                    fee: r.get(3)?,
+                    description: r.get(4)?,
+                },
+            ))
+        })?;
+        for row in rows {
+            let (code, c) = row?;
+            channels.entry(code).or_default().push(c);
+        }
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT code, name, field, level, documents, fee, time, steps, online, \
+                    legal_basis, url \
              FROM procedures ORDER BY field, name",
         )?;
         let rows = stmt.query_map([], |r| {
             let list = |s: String| serde_json::from_str::<Vec<String>>(&s).unwrap_or_default();
+            let code: String = r.get(0)?;
             Ok(crate::catalogue::Procedure {
-                code: r.get(0)?,
+                channels: channels.remove(&code).unwrap_or_default(),
+                code,
                 name: r.get(1)?,
                 field: r.get(2)?,
                 level: r.get(3)?,
@@ -747,6 +827,8 @@ impl Tx<'_> {
                 time: r.get(6)?,
                 steps: list(r.get(7)?),
                 online: r.get(8)?,
+                legal_basis: list(r.get(9)?),
+                url: r.get(10)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
