@@ -248,7 +248,7 @@ pub fn channels(text: &str) -> Vec<Channel> {
 }
 
 static COUNT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\d+\s*bản chính(?:\s*,\s*\d+\s*bản sao)?|\d+\s*bản sao").unwrap()
+    Regex::new(r"\d\s*bản chính(?:\s*,\s*\d\s*bản sao)?|\d\s*bản sao").unwrap()
 });
 
 static TEMPLATE_FILE: LazyLock<Regex> =
