@@ -304,12 +304,19 @@ pub struct FaqEntry {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFaq {
+    #[serde(default)]
+    suggestions_vi: Vec<String>,
+    #[serde(default)]
+    suggestions_en: Vec<String>,
     faq: Vec<FaqEntry>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Faq {
     pub entries: Vec<(FaqEntry, Vec<Phrase>)>,
+    /// The most asked questions, as chips on the assistant page.
+    pub suggestions_vi: Vec<String>,
+    pub suggestions_en: Vec<String>,
 }
 
 impl Faq {
@@ -323,6 +330,8 @@ impl Faq {
             message: e.to_string(),
         })?;
         Ok(Faq {
+            suggestions_vi: raw.suggestions_vi,
+            suggestions_en: raw.suggestions_en,
             entries: raw
                 .faq
                 .into_iter()

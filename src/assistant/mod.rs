@@ -6,6 +6,7 @@
 //! preference for this point's level -> a confidence (how much of what the citizen said the top
 //! procedure explains, weighted by rarity) and a threshold.
 
+pub mod compose;
 pub mod index;
 pub mod lexicon;
 pub mod normalize;

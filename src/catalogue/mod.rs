@@ -101,12 +101,19 @@ pub fn load_or_seed(store: &mut Store) -> Result<Vec<Procedure>, CatalogueError>
     Ok(all)
 }
 
-/// The service (queue) that takes a procedure's field, if any.
+/// The service (queue) that takes a procedure's field: the one listing the field, else one
+/// listing "*" (the general queue), else none.
 pub fn service_for<'c>(config: &'c Config, procedure: &Procedure) -> Option<&'c Service> {
     config
         .services
         .iter()
         .find(|s| s.fields.iter().any(|f| f == &procedure.field))
+        .or_else(|| {
+            config
+                .services
+                .iter()
+                .find(|s| s.fields.iter().any(|f| f == "*"))
+        })
 }
 
 /// Lower case, tones stripped: "Đăng ký" -> "dang ky". For forgiving substring search.

@@ -247,9 +247,8 @@ pub fn channels(text: &str) -> Vec<Channel> {
     out
 }
 
-static COUNT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\d\s*bản chính(?:\s*,\s*\d\s*bản sao)?|\d\s*bản sao").unwrap()
-});
+static COUNT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\d\s*bản chính(?:\s*,\s*\d\s*bản sao)?|\d\s*bản sao").unwrap());
 
 static TEMPLATE_FILE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\.(?:docx?|pdf|xlsx?|rtf|odt)$").unwrap());

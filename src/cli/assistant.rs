@@ -87,8 +87,8 @@ pub fn catalogue(config: &Config, what: CatalogueWhat) -> Result<ExitCode> {
                     });
                 if !unmapped.is_empty() {
                     println!(
-                        "{} field(s) have no queue in the config (their procedures go to the \
-                         general queue):",
+                        "{} field(s) have no queue in the config (add them to a service's \
+                         `fields`, or give one service fields = [\"*\"]):",
                         unmapped.len()
                     );
                     for (field, n) in unmapped.iter().take(20) {

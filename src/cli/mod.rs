@@ -218,6 +218,11 @@ pub enum BenchWhat {
 }
 
 pub fn main() -> ExitCode {
+    // Die quietly on a closed pipe (`kiosk ... | head`) instead of panicking in println!.
+    // SAFETY: restoring the default disposition of a signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,

@@ -8,8 +8,8 @@ use std::time::Duration;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 use super::{
-    AppWindow, Choice, HelpAdapter, Kiosk, KioskAdapter, Page, ProceduresAdapter, QueueSummary,
-    ServicesAdapter, Theme, services_adapter,
+    AppWindow, AssistantAdapter, Choice, HelpAdapter, Kiosk, KioskAdapter, Page, ProceduresAdapter,
+    QueueSummary, ServicesAdapter, Theme, services_adapter,
 };
 use crate::config::Config;
 use crate::hub::Status;
@@ -29,6 +29,7 @@ pub fn go_home(app: &AppWindow, choice: &Rc<RefCell<Choice>>) {
     app.global::<ServicesAdapter>().set_busy(false);
     app.global::<ProceduresAdapter>().set_showing_detail(false);
     app.global::<HelpAdapter>().set_showing_guide(false);
+    app.global::<AssistantAdapter>().invoke_reset();
 }
 
 pub fn set_language(app: &AppWindow, lang: &str) {
@@ -39,6 +40,7 @@ pub fn set_language(app: &AppWindow, lang: &str) {
     }
     app.global::<KioskAdapter>()
         .set_language(if lang == "en" { "en" } else { "vi" }.into());
+    app.global::<AssistantAdapter>().invoke_relabel();
 }
 
 /// Wire navigation and the idle timer. Returns the timer, which must stay alive.

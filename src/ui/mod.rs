@@ -3,6 +3,7 @@
 //! `upgrade_in_event_loop`. Nothing here waits on the database, the printer or the network on
 //! the UI thread. One file per page adapter, as in the Slint demos.
 
+mod assistant_adapter;
 mod help_adapter;
 mod kiosk_adapter;
 mod procedures_adapter;
@@ -34,6 +35,9 @@ pub struct Kiosk {
     pub runtime: tokio::runtime::Handle,
     pub catalogue: Arc<Vec<Procedure>>,
     pub guides: Arc<Vec<Guide>>,
+    /// The assistant over `catalogue`, built on a background thread at start (about 0.6 s for
+    /// the national catalogue); empty until then.
+    pub assistant: Arc<std::sync::OnceLock<crate::assistant::Assistant>>,
     /// Set while a ticket is being issued: a second request in that time is ignored, whatever
     /// the screen did (the Slint side has its own guard too).
     pub issuing: Arc<AtomicBool>,
@@ -75,7 +79,21 @@ impl Kiosk {
             .thread_name("kiosk-rt")
             .enable_all()
             .build()?;
+        let assistant = Arc::new(std::sync::OnceLock::new());
+        {
+            let assistant = Arc::clone(&assistant);
+            let procedures = catalogue.clone();
+            std::thread::Builder::new()
+                .name("assistant-index".into())
+                .spawn(move || {
+                    let _ = assistant.set(crate::assistant::Assistant::new(
+                        procedures,
+                        crate::assistant::Settings::default(),
+                    ));
+                })?;
+        }
         let kiosk = Kiosk {
+            assistant,
             config,
             hub: handle,
             printer,
@@ -115,6 +133,7 @@ impl KioskUi {
         ticket_adapter::connect(&window, &kiosk, &choice);
         procedures_adapter::connect(&window, &kiosk, &choice);
         help_adapter::connect(&window, &kiosk);
+        assistant_adapter::connect(&window, &kiosk, &choice);
         kiosk_adapter::watch_queues(&window, &kiosk);
         Ok(KioskUi {
             window,

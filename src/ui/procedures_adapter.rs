@@ -78,6 +78,18 @@ pub fn open(app: &AppWindow, kiosk: &Kiosk, code: &str) {
     a.set_showing_detail(true);
 }
 
+/// "Take a ticket for this procedure": the queue of its field, the field as quota bucket.
+pub fn take_ticket(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>, code: &str) {
+    let Some(p) = kiosk.catalogue.iter().find(|p| p.code == code) else {
+        return;
+    };
+    if let Some(service) = catalogue::service_for(&kiosk.config, p) {
+        // The field is the quota bucket of a ticket taken for a procedure.
+        choice.borrow_mut().field = Some(p.field.clone());
+        services_adapter::after_choosing(app, kiosk, choice, &service.id);
+    }
+}
+
 pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) {
     let a = app.global::<ProceduresAdapter>();
     let mut fields: Vec<String> = kiosk.catalogue.iter().map(|p| p.field.clone()).collect();
@@ -141,14 +153,8 @@ pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) {
         let kiosk = kiosk.clone();
         let choice = Rc::clone(choice);
         a.on_take_ticket(move |code| {
-            let Some(app) = weak.upgrade() else { return };
-            let Some(p) = kiosk.catalogue.iter().find(|p| p.code == code.as_str()) else {
-                return;
-            };
-            if let Some(service) = catalogue::service_for(&kiosk.config, p) {
-                // The field is the quota bucket of a ticket taken for a procedure.
-                choice.borrow_mut().field = Some(p.field.clone());
-                services_adapter::after_choosing(&app, &kiosk, &choice, &service.id);
+            if let Some(app) = weak.upgrade() {
+                take_ticket(&app, &kiosk, &choice, &code);
             }
         });
     }

@@ -10,12 +10,13 @@ use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferTyp
 use slint::platform::{Platform, WindowAdapter};
 
 use super::{
-    HelpAdapter, KioskAdapter, KioskUi, Page, PrintState, PriorityAdapter, ProceduresAdapter,
-    TicketAdapter, help_adapter, kiosk_adapter, procedures_adapter, qr_image,
+    AssistantAdapter, HelpAdapter, KioskAdapter, KioskUi, Page, PrintState, PriorityAdapter,
+    ProceduresAdapter, TicketAdapter, assistant_adapter, help_adapter, kiosk_adapter,
+    procedures_adapter, qr_image,
 };
 
 /// Every page (and page state) the command can draw.
-pub const PAGES: [&str; 10] = [
+pub const PAGES: [&str; 11] = [
     "welcome",
     "services",
     "priority",
@@ -26,6 +27,7 @@ pub const PAGES: [&str; 10] = [
     "help",
     "guide",
     "assistant",
+    "assistant-answer",
 ];
 
 struct Headless {
@@ -105,6 +107,15 @@ fn show_page(ui: &KioskUi, page: &str) -> Result<(), String> {
             k.set_page(Page::Help);
         }
         "assistant" => k.set_page(Page::Assistant),
+        "assistant-answer" => {
+            // Typed on the on-screen keyboard in Telex, as a citizen would.
+            let a = app.global::<AssistantAdapter>();
+            a.invoke_keys("ddawng kys tamj trus cho nguwowif thuee troj".into());
+            let question = a.get_text().to_string();
+            let answer = ui.kiosk.assistant.wait().ask(&question);
+            assistant_adapter::show(app, &ui.kiosk, &answer);
+            k.set_page(Page::Assistant);
+        }
         other => {
             return Err(format!(
                 "unknown page \"{other}\"; pages: {}",

@@ -34,7 +34,7 @@ fn check_config_exits_nonzero_and_prints_file_line_key() {
 
     let good = kiosk(&dir.path().join("x.sqlite"), &["check-config"]);
     assert!(good.status.success());
-    assert!(String::from_utf8_lossy(&good.stdout).contains(": ok (5 services"));
+    assert!(String::from_utf8_lossy(&good.stdout).contains(": ok (6 services"));
 }
 
 #[test]

@@ -170,7 +170,7 @@ async fn events_arrive_once_each_in_order_and_reports_match_the_schema() {
         errors.is_empty(),
         "report does not match the schema: {errors:?}"
     );
-    assert_eq!(report.snapshot.as_ref().unwrap().services.len(), 5);
+    assert_eq!(report.snapshot.as_ref().unwrap().services.len(), 6);
 
     let sent = sender.drain().await.unwrap();
     let local = local_events(&config);
