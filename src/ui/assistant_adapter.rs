@@ -206,10 +206,7 @@ pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) {
             refresh();
         });
     }
-    {
-        let ask = ask.clone();
-        a.on_ask(move || ask());
-    }
+    a.on_ask(ask.clone());
     {
         let composer = Rc::clone(&composer);
         let refresh = refresh.clone();

@@ -1,5 +1,6 @@
 //! One integration-test binary, a module per area (one link, one place for helpers).
 
+mod assistant;
 mod cli;
 mod common;
 mod config;
@@ -10,3 +11,4 @@ mod hub;
 mod printer;
 mod queue;
 mod reporting;
+mod translations;
