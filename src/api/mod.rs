@@ -1,6 +1,10 @@
-//! The hub's HTTP server on the LAN. For now: Prometheus metrics (`/metrics`) and `/healthz`;
-//! the counter and board API (the LAN issue) joins this router. Reads only: every figure comes
-//! from the hub's status and a reader connection, never from the write path.
+//! The hub's HTTP server on the LAN: the counter/board/kiosk API and pages (`lan.rs`, contract in
+//! docs/openapi.yaml), Prometheus metrics (`/metrics`) and `/healthz`. Reads come from the hub's
+//! status and reader connections; writes go through the hub like every other command.
+
+pub mod lan;
+pub mod sse;
+pub mod views;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -18,6 +22,22 @@ use crate::store::Store;
 pub struct ApiState {
     pub hub: HubHandle,
     pub db_path: PathBuf,
+    /// Signs the tokens counters get for their PIN (kept in the database's meta table).
+    pub secret: std::sync::Arc<String>,
+    pub feed: lan::BoardFeed,
+}
+
+impl ApiState {
+    pub fn new(hub: HubHandle, db_path: PathBuf) -> Result<ApiState, crate::store::StoreError> {
+        let mut store = Store::open(&db_path)?;
+        let secret = store.meta_or_init("api_secret", crate::hub::service::random_id)?;
+        Ok(ApiState {
+            hub,
+            db_path,
+            secret: std::sync::Arc::new(secret),
+            feed: lan::BoardFeed::new(),
+        })
+    }
 }
 
 /// Prometheus text exposition of the point's queues, outbox and printer.
@@ -155,7 +175,7 @@ async fn metrics(State(state): State<ApiState>) -> impl IntoResponse {
 }
 
 pub fn router(state: ApiState) -> Router {
-    Router::new()
+    lan::routes()
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(state)
@@ -166,7 +186,14 @@ pub async fn serve(
     state: ApiState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let feed = tokio::spawn(lan::run_feed(state.clone()));
+    let closing = std::sync::Arc::clone(&state.feed.closing);
+    let result = axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            closing.send_replace(true);
+        })
+        .await;
+    feed.abort();
+    result
 }

@@ -801,20 +801,25 @@ fn start_background(
     hub: &crate::hub::HubHandle,
 ) {
     if let Some(listen) = config.api_listen.clone() {
-        let state = crate::api::ApiState {
-            hub: hub.clone(),
-            db_path: config.db_path.clone(),
-        };
-        runtime.spawn(async move {
-            match tokio::net::TcpListener::bind(&listen).await {
-                Ok(l) => {
-                    if let Err(e) = crate::api::serve(l, state, std::future::pending()).await {
-                        eprintln!("api on {listen}: {e}");
+        match crate::api::ApiState::new(hub.clone(), config.db_path.clone()) {
+            Ok(state) => {
+                runtime.spawn(async move {
+                    match tokio::net::TcpListener::bind(&listen).await {
+                        Ok(l) => {
+                            if let Err(e) =
+                                crate::api::serve(l, state, std::future::pending()).await
+                            {
+                                eprintln!("api on {listen}: {e}");
+                            }
+                        }
+                        Err(e) => {
+                            eprintln!("api: cannot listen on {listen}: {e} (the LAN API is off)")
+                        }
                     }
-                }
-                Err(e) => eprintln!("api: cannot listen on {listen}: {e} (metrics are off)"),
+                });
             }
-        });
+            Err(e) => eprintln!("api: {e} (the LAN API is off)"),
+        }
     }
     if config.reporting.url.is_some() {
         match crate::report::Sender::new(std::sync::Arc::new(config.clone())) {

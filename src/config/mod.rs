@@ -73,6 +73,10 @@ pub struct Counter {
     pub number: u32,
     pub name: Names,
     pub services: Vec<String>,
+    /// The clerk's sign-in PIN on the counter page (exchanged for a token), if any.
+    pub pin: Option<String>,
+    /// A fixed API token for this counter (a device at the desk), if any.
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -200,8 +204,12 @@ pub struct Config {
     /// Folder of digital-citizen guides (TOML); the built-in copies are used when missing.
     pub guides_dir: PathBuf,
     pub reporting: ReportingConfig,
-    /// Where the hub's HTTP server listens (`/metrics` now; the LAN API later).
+    /// Where the hub's HTTP server listens: the LAN API, counter page, board, `/metrics`.
     pub api_listen: Option<String>,
+    /// Token other kiosks present to issue tickets through the API; none = they cannot.
+    pub api_kiosk_token: Option<String>,
+    /// The board speaks the calls ("Mời công dân có số ...").
+    pub board_callout: bool,
 }
 
 impl Config {
@@ -535,6 +543,30 @@ fn read_counters(
             .map(|n| n as u32);
         let name = read_names(&mut t, "name", problems);
         let served = t.string_list("services", true, problems);
+        let pin = t
+            .spanned_string("pin", false, problems)
+            .and_then(|(p, span)| {
+                if (4..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_digit()) {
+                    Some(p)
+                } else {
+                    problems.at(&span, &t.key_path("pin"), "a PIN is 4 to 8 digits");
+                    None
+                }
+            });
+        let token = t
+            .spanned_string("token", false, problems)
+            .and_then(|(tok, span)| {
+                if tok.len() >= 16 {
+                    Some(tok)
+                } else {
+                    problems.at(
+                        &span,
+                        &t.key_path("token"),
+                        "a counter token must be at least 16 characters",
+                    );
+                    None
+                }
+            });
         if let Some(list) = &served {
             if list.is_empty() {
                 let span = t.span();
@@ -561,7 +593,7 @@ fn read_counters(
         }
         let span = t.span();
         let path = t.path().to_string();
-        t.finish(&["number", "name", "services"], problems);
+        t.finish(&["number", "name", "services", "pin", "token"], problems);
         match (number, name, served) {
             (Some(number), Some(name), Some(served)) => {
                 if out.iter().any(|c| c.number == number) {
@@ -575,6 +607,8 @@ fn read_counters(
                     number,
                     name,
                     services: served.into_iter().map(|(s, _)| s).collect(),
+                    pin,
+                    token,
                 });
             }
             _ => ok = false,
@@ -739,6 +773,7 @@ fn read_config(
         );
     }
     let mut api_listen = None;
+    let mut api_kiosk_token = None;
     if let Some(mut t) = root.table("api", false, problems) {
         if let Some((l, span)) = t.spanned_string("listen", false, problems) {
             if l.parse::<std::net::SocketAddr>().is_ok() {
@@ -751,7 +786,15 @@ fn read_config(
                 );
             }
         }
-        t.finish(&["listen"], problems);
+        api_kiosk_token = t.string("kiosk_token", false, problems);
+        t.finish(&["listen", "kiosk_token"], problems);
+    }
+    let mut board_callout = true;
+    if let Some(mut t) = root.table("board", false, problems) {
+        if let Some(b) = t.boolean("callout", false, problems) {
+            board_callout = b;
+        }
+        t.finish(&["callout"], problems);
     }
     let printer = match root.table("printer", false, problems) {
         Some(t) => read_printer(t, problems),
@@ -771,6 +814,7 @@ fn read_config(
             "kiosk",
             "reporting",
             "api",
+            "board",
         ],
         problems,
     );
@@ -793,6 +837,8 @@ fn read_config(
         guides_dir,
         reporting,
         api_listen,
+        api_kiosk_token,
+        board_callout,
     })
 }
 

@@ -8,6 +8,7 @@ mod crash;
 mod fake_printer;
 mod fault_proxy;
 mod hub;
+mod lan;
 mod printer;
 mod queue;
 mod reporting;

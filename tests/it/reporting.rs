@@ -427,10 +427,7 @@ async fn metrics_expose_queues_outbox_and_printer() {
     let (hub, handle) = kiosk::hub::Hub::start(q);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = kiosk::api::ApiState {
-        hub: handle.clone(),
-        db_path: config.db_path.clone(),
-    };
+    let state = kiosk::api::ApiState::new(handle.clone(), config.db_path.clone()).unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(kiosk::api::serve(listener, state, async {
         let _ = stopped.await;

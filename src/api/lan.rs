@@ -1,0 +1,480 @@
+//! The LAN API: counters (authenticated per counter), boards (read-only, live by server-sent
+//! events), other kiosks (a kiosk token) and the pages served to browsers. Every refusal is a
+//! JSON body `{"error": code, "reason": text}` with a 4xx status; nothing changes on a refusal.
+//! The contract is docs/openapi.yaml.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use tokio::sync::{broadcast, watch};
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::BroadcastStream;
+
+use super::ApiState;
+use super::views;
+use crate::hub::{HubError, IssueRequest};
+
+static BOARD_HTML: &str = include_str!("../../assets/web/board.html");
+static COUNTER_HTML: &str = include_str!("../../assets/web/counter.html");
+static INDEX_HTML: &str = include_str!("../../assets/web/index.html");
+static OPENAPI: &str = include_str!("../../docs/openapi.yaml");
+
+/// A refusal.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    reason: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, reason: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            axum::Json(serde_json::json!({ "error": self.code, "reason": self.reason })),
+        )
+            .into_response()
+    }
+}
+
+impl From<HubError> for ApiError {
+    fn from(e: HubError) -> ApiError {
+        let code = e.reason_code();
+        let status = match code {
+            "unknown_service"
+            | "unknown_counter"
+            | "unknown_priority_group"
+            | "ticket_not_found" => StatusCode::NOT_FOUND,
+            "counter_does_not_serve" => StatusCode::FORBIDDEN,
+            "quota_exceeded" => StatusCode::TOO_MANY_REQUESTS,
+            "hub_stopped" => StatusCode::SERVICE_UNAVAILABLE,
+            "storage_error" => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::CONFLICT,
+        };
+        ApiError::new(status, code, e.to_string())
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+}
+
+/// A JSON body; an empty body reads as `{}`.
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    serde_json::from_slice(text)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.to_string()))
+}
+
+/// The token a counter's PIN signs in to: stable across restarts (the secret is in the
+/// database), changed by changing the PIN.
+pub fn pin_token(secret: &str, counter: u32, pin: &str) -> String {
+    let digest = Sha256::digest(format!("{secret}:counter:{counter}:{pin}").as_bytes());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// Equal-time comparison, so a token cannot be guessed byte by byte from response times.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn authorise_counter(state: &ApiState, headers: &HeaderMap, counter: u32) -> Result<(), ApiError> {
+    let config = state.hub.config();
+    let Some(c) = config.counter(counter) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_counter",
+            format!("no counter {counter} here"),
+        ));
+    };
+    let Some(token) = bearer(headers) else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorised",
+            "sign in: Authorization: Bearer <counter token>",
+        ));
+    };
+    let by_config = c.token.as_deref().is_some_and(|t| same(t, token));
+    let by_pin = c
+        .pin
+        .as_deref()
+        .is_some_and(|pin| same(&pin_token(&state.secret, counter, pin), token));
+    if by_config || by_pin {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("this token does not open counter {counter}"),
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    counter: u32,
+    pin: String,
+}
+
+async fn login(State(state): State<ApiState>, bytes: Bytes) -> Result<Response, ApiError> {
+    let req: Login = body(&bytes)?;
+    let config = state.hub.config();
+    let c = config.counter(req.counter).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_counter",
+            format!("no counter {} here", req.counter),
+        )
+    })?;
+    match &c.pin {
+        Some(pin) if same(pin, &req.pin) => Ok(axum::Json(serde_json::json!({
+            "counter": req.counter,
+            "token": pin_token(&state.secret, req.counter, pin),
+        }))
+        .into_response()),
+        Some(_) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "wrong_pin",
+            "wrong PIN for this counter",
+        )),
+        None => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "no_pin",
+            "this counter has no PIN; use its token",
+        )),
+    }
+}
+
+fn counter_number(raw: &str) -> Result<u32, ApiError> {
+    raw.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_counter",
+            format!("\"{raw}\" is not a counter number"),
+        )
+    })
+}
+
+async fn counter_view(
+    State(state): State<ApiState>,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let number = counter_number(&number)?;
+    authorise_counter(&state, &headers, number)?;
+    let status = state.hub.status().await?;
+    let config = Arc::clone(state.hub.config());
+    let db = state.db_path.clone();
+    let view = tokio::task::spawn_blocking(move || {
+        views::counter(&config, &db, &status, number, chrono::Utc::now())
+    })
+    .await
+    .map_err(internal)?
+    .map_err(internal)?;
+    Ok(axum::Json(view).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ActionBody {
+    code: Option<String>,
+    service: Option<String>,
+    reason: Option<String>,
+}
+
+fn required(v: Option<String>, what: &'static str) -> Result<String, ApiError> {
+    v.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "missing_field",
+            format!("this action needs \"{what}\""),
+        )
+    })
+}
+
+async fn counter_action(
+    State(state): State<ApiState>,
+    Path((number, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let number = counter_number(&number)?;
+    authorise_counter(&state, &headers, number)?;
+    let b: ActionBody = body(&bytes)?;
+    let hub = &state.hub;
+    let outcome = match action.as_str() {
+        "call-next" => hub.call_next(number).await?,
+        "call" => hub.call_ticket(number, &required(b.code, "code")?).await?,
+        "recall" => hub.recall(number).await?,
+        "serve" => hub.start_serving(number).await?,
+        "done" => hub.finish(number).await?,
+        "no-show" => hub.mark_no_show(number).await?,
+        "transfer" => {
+            hub.transfer(number, &required(b.service, "service")?)
+                .await?
+        }
+        "pause" => hub.pause(number, &required(b.reason, "reason")?).await?,
+        "resume" => hub.resume(number).await?,
+        other => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_action",
+                format!(
+                    "no action \"{other}\"; actions: call-next, call, recall, serve, done, \
+                     no-show, transfer, pause, resume"
+                ),
+            ));
+        }
+    };
+    Ok(axum::Json(outcome).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IssueBody {
+    service: String,
+    priority: Option<String>,
+    field: Option<String>,
+    citizen_id: Option<String>,
+}
+
+/// Another kiosk issues a ticket through this hub.
+async fn issue(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let config = state.hub.config();
+    let Some(expected) = config.api_kiosk_token.as_deref() else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "no_kiosk_token",
+            "this hub takes no tickets from other kiosks ([api] kiosk_token is not set)",
+        ));
+    };
+    match bearer(&headers) {
+        Some(t) if same(t, expected) => {}
+        Some(_) => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "wrong kiosk token",
+            ));
+        }
+        None => {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorised",
+                "Authorization: Bearer <kiosk token> required",
+            ));
+        }
+    }
+    let b: IssueBody = body(&bytes)?;
+    let mut req = IssueRequest::walk_in(&b.service);
+    req.priority_group = b.priority;
+    req.field = b.field;
+    req.citizen_id = b.citizen_id;
+    let issued = state.hub.issue_ticket(req).await?;
+    Ok((StatusCode::CREATED, axum::Json(issued)).into_response())
+}
+
+async fn status(State(state): State<ApiState>) -> Result<Response, ApiError> {
+    Ok(axum::Json(state.hub.status().await?).into_response())
+}
+
+async fn board_json(State(state): State<ApiState>) -> Response {
+    let latest = state.feed.latest.borrow().clone();
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        latest.to_string(),
+    )
+        .into_response()
+}
+
+/// Server-sent events: the current board first, then `call` and `board` messages as they happen.
+/// Browsers' EventSource reconnects by itself; every connection starts with the whole board.
+async fn events(
+    State(state): State<ApiState>,
+) -> Sse<impl tokio_stream::Stream<Item = Result<SseEvent, Infallible>>> {
+    let rx = state.feed.messages.subscribe();
+    let first = state.feed.latest.borrow().clone();
+    let mut closing = state.feed.closing.subscribe();
+    let head = tokio_stream::once(Ok(SseEvent::default().event("board").data(first.as_str())));
+    let rest = BroadcastStream::new(rx).filter_map(|m| {
+        // A client that fell behind skips to the next message; the next `board` is whole.
+        m.ok()
+            .map(|m: FeedMessage| Ok(SseEvent::default().event(m.event).data(m.data.as_str())))
+    });
+    // The stream ends when the server shuts down, so a graceful shutdown does not wait forever
+    // for boards that never hang up.
+    let closed = async move {
+        let _ = closing.wait_for(|c| *c).await;
+    };
+    let stream = futures_util::StreamExt::take_until(head.chain(rest), Box::pin(closed));
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// One message to every board: a call (to flash and announce) or the whole board.
+#[derive(Clone, Debug)]
+pub struct FeedMessage {
+    pub event: &'static str,
+    pub data: Arc<String>,
+}
+
+/// The board feed: computed once per hub event, fanned out to every client.
+#[derive(Clone)]
+pub struct BoardFeed {
+    pub messages: broadcast::Sender<FeedMessage>,
+    /// Set when the server is shutting down: event streams end.
+    pub closing: Arc<watch::Sender<bool>>,
+    pub latest: watch::Receiver<Arc<String>>,
+    latest_tx: Arc<watch::Sender<Arc<String>>>,
+}
+
+impl BoardFeed {
+    pub fn new() -> BoardFeed {
+        let (messages, _) = broadcast::channel(256);
+        let (tx, rx) = watch::channel(Arc::new("{}".to_string()));
+        BoardFeed {
+            messages,
+            closing: Arc::new(watch::channel(false).0),
+            latest: rx,
+            latest_tx: Arc::new(tx),
+        }
+    }
+}
+
+impl Default for BoardFeed {
+    fn default() -> Self {
+        BoardFeed::new()
+    }
+}
+
+async fn compute_board(state: &ApiState) -> Result<String, String> {
+    let status = state.hub.status().await.map_err(|e| e.to_string())?;
+    let config = Arc::clone(state.hub.config());
+    let db = state.db_path.clone();
+    let board = tokio::task::spawn_blocking(move || views::board(&config, &db, &status))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    serde_json::to_string(&board).map_err(|e| e.to_string())
+}
+
+/// Follow the hub's events and keep the feed current. Runs until the hub stops.
+pub async fn run_feed(state: ApiState) {
+    let mut events = state.hub.subscribe();
+    let publish = |json: String| {
+        let json = Arc::new(json);
+        state.feed.latest_tx.send_replace(Arc::clone(&json));
+        let _ = state.feed.messages.send(FeedMessage {
+            event: "board",
+            data: json,
+        });
+    };
+    match compute_board(&state).await {
+        Ok(j) => publish(j),
+        Err(e) => eprintln!("board: {e}"),
+    }
+    loop {
+        match events.recv().await {
+            Ok(e) => {
+                // The call goes out first, before the board is recomputed: that is the latency
+                // a citizen notices.
+                if let Some(call) = views::call_of(state.hub.config(), &e)
+                    && let Ok(json) = serde_json::to_string(&call)
+                {
+                    let _ = state.feed.messages.send(FeedMessage {
+                        event: "call",
+                        data: Arc::new(json),
+                    });
+                }
+                // Several events of one command arrive together: recompute once for them.
+                while let Ok(more) = events.try_recv() {
+                    if let Some(call) = views::call_of(state.hub.config(), &more)
+                        && let Ok(json) = serde_json::to_string(&call)
+                    {
+                        let _ = state.feed.messages.send(FeedMessage {
+                            event: "call",
+                            data: Arc::new(json),
+                        });
+                    }
+                }
+            }
+            Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+        match compute_board(&state).await {
+            Ok(j) => publish(j),
+            Err(e) => eprintln!("board: {e}"),
+        }
+    }
+}
+
+pub fn routes() -> Router<ApiState> {
+    Router::new()
+        .route("/", get(|| async { Html(INDEX_HTML) }))
+        .route("/board", get(|| async { Html(BOARD_HTML) }))
+        .route("/counter", get(|| async { Html(COUNTER_HTML) }))
+        .route(
+            "/counter/",
+            get(|| async { Redirect::permanent("/counter") }),
+        )
+        .route(
+            "/api/openapi.yaml",
+            get(|| async { ([(header::CONTENT_TYPE, "application/yaml")], OPENAPI) }),
+        )
+        .route("/api/status", get(status))
+        .route("/api/board", get(board_json))
+        .route("/api/events", get(events))
+        .route("/api/login", post(login))
+        .route("/api/tickets", post(issue))
+        .route("/api/counters/{number}", get(counter_view))
+        .route("/api/counters/{number}/{action}", post(counter_action))
+        .fallback(|| async {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such path; see /api/openapi.yaml",
+            )
+        })
+}
