@@ -338,7 +338,11 @@ async fn events(
     let rx = state.feed.messages.subscribe();
     let first = state.feed.latest.borrow().clone();
     let mut closing = state.feed.closing.subscribe();
-    let head = tokio_stream::once(Ok(SseEvent::default().event("board").data(first.as_str())));
+    // `retry`: a board that lost the hub tries again after 1 s (the browser default is ~3 s).
+    let head = tokio_stream::once(Ok(SseEvent::default()
+        .event("board")
+        .retry(Duration::from_millis(1000))
+        .data(first.as_str())));
     let rest = BroadcastStream::new(rx).filter_map(|m| {
         // A client that fell behind skips to the next message; the next `board` is whole.
         m.ok()

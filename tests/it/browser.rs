@@ -1,0 +1,56 @@
+//! The counter page and the lobby board in Debian's Chromium, driven by Playwright
+//! (`tests/browser/lan.mjs`): a real `kiosk hub` process on 127.0.0.1, killed and restarted
+//! mid-test. `scripts/setup` installs chromium and playwright-core.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::kiosk_bin;
+
+#[test]
+fn clerk_calls_and_the_board_follows_even_across_a_hub_restart() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let browser = root.join("tests/browser");
+    assert!(
+        browser.join("node_modules/playwright-core").exists(),
+        "playwright-core is not installed: run scripts/setup"
+    );
+    assert!(
+        Path::new("/usr/bin/chromium").exists(),
+        "Debian's chromium is not installed: run scripts/setup"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let demo = std::fs::read_to_string(root.join("kiosk-config/demo.toml")).unwrap();
+    let config = demo
+        .replace(
+            "listen = \"127.0.0.1:8080\"",
+            &format!("listen = \"127.0.0.1:{port}\""),
+        )
+        // No centre in this test.
+        .replace("url = \"http://127.0.0.1:8090/api/v1/reports\"", "");
+    assert!(config.contains(&format!("127.0.0.1:{port}")));
+    let config_path = dir.path().join("hub.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let out_dir = root.join("target/browser");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let out = Command::new("node")
+        .arg(browser.join("lan.mjs"))
+        .current_dir(&browser)
+        .env("KIOSK_BIN", kiosk_bin())
+        .env("KIOSK_CONFIG", &config_path)
+        .env("KIOSK_DB", dir.path().join("hub.sqlite"))
+        .env("HUB_PORT", port.to_string())
+        .env("OUT_DIR", &out_dir)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(out.status.success(), "browser test failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("all browser checks passed"), "{stdout}");
+}
