@@ -25,6 +25,7 @@
 pub mod api;
 pub mod assistant;
 pub mod bench;
+pub mod board;
 pub mod callout;
 pub mod catalogue;
 pub mod centre;

@@ -62,6 +62,28 @@ pub enum Command {
     },
     /// Run the hub alone, headless.
     Hub,
+    /// The lobby board as a fullscreen app, following a hub's API (`--hub http://hub:8080`).
+    Board {
+        #[arg(long, env = "KIOSK_HUB")]
+        hub: String,
+        #[arg(long)]
+        windowed: bool,
+        #[arg(long, value_parser = parse_size)]
+        size: Option<(u32, u32)>,
+        /// Do not speak the calls.
+        #[arg(long)]
+        mute: bool,
+        /// Write each call's audio into this folder as WAV instead of playing it.
+        #[arg(long)]
+        audio_out: Option<PathBuf>,
+        /// No window: draw with the software renderer (with --exit-after-calls, --screenshot).
+        #[arg(long)]
+        headless: bool,
+        #[arg(long)]
+        exit_after_calls: Option<u32>,
+        #[arg(long)]
+        screenshot: Option<PathBuf>,
+    },
     /// The centre's reference receiver and city dashboard.
     Centre {
         #[arg(long)]
@@ -275,6 +297,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 })
                 .await?;
                 anyhow::Ok(())
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Board {
+            hub,
+            windowed,
+            size,
+            mute,
+            audio_out,
+            headless,
+            exit_after_calls,
+            screenshot,
+        } => {
+            crate::board::run(crate::board::Options {
+                hub: hub.clone(),
+                windowed: *windowed,
+                size: *size,
+                mute: *mute,
+                audio_out: audio_out.clone(),
+                headless: *headless,
+                exit_after_calls: *exit_after_calls,
+                screenshot: screenshot.clone(),
             })?;
             Ok(ExitCode::SUCCESS)
         }

@@ -22,6 +22,11 @@ pub struct Lan {
 
 impl Lan {
     pub async fn start() -> Lan {
+        Lan::start_on(0).await
+    }
+
+    /// On a given port (0 = any free one).
+    pub async fn start_on(port: u16) -> Lan {
         let dir = tempfile::tempdir().unwrap();
         let config = demo_config(dir.path());
         let db = config.db_path.clone();
@@ -32,7 +37,7 @@ impl Lan {
         )
         .unwrap();
         let (hub, handle) = kiosk::hub::Hub::start(q);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = ApiState::new(handle, db.clone()).unwrap();
         let (stop, stopped) = oneshot::channel::<()>();

@@ -1,6 +1,7 @@
 //! One integration-test binary, a module per area (one link, one place for helpers).
 
 mod assistant;
+mod board;
 mod browser;
 mod cli;
 mod common;
