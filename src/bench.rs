@@ -581,3 +581,192 @@ pub fn bench_report(config: &Config, backlog: usize, points: usize) -> Result<Re
         ingest_events_per_s: ingest_events as f64 / ingest_secs,
     })
 }
+
+#[derive(Debug, Serialize)]
+pub struct BoardBench {
+    pub clients: usize,
+    pub calls: usize,
+    /// From the clerk's HTTP call-next request to each board receiving the call event.
+    pub deliveries: usize,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    /// The slowest board of each call, p50 and p99.
+    pub last_board_p50_ms: f64,
+    pub last_board_p99_ms: f64,
+}
+
+impl fmt::Display for BoardBench {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "call -> board event, {} boards connected, {} calls ({} deliveries):",
+            self.clients, self.calls, self.deliveries
+        )?;
+        writeln!(
+            f,
+            "  every board: p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+            self.p50_ms, self.p99_ms, self.max_ms
+        )?;
+        writeln!(
+            f,
+            "  slowest board of each call: p50 {:.2} ms  p99 {:.2} ms",
+            self.last_board_p50_ms, self.last_board_p99_ms
+        )
+    }
+}
+
+/// A clerk calls through the HTTP API while `clients` boards follow `/api/events` on loopback;
+/// the time from sending the request to each board reading the call.
+pub fn bench_board(config: &Config, clients: usize, calls: usize) -> Result<BoardBench> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    let dir = temp_dir("board")?;
+    let mut config = config.clone();
+    config.db_path = dir.join("hub.sqlite");
+    config.reporting.url = None;
+    let counter = config
+        .counters
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("no counter configured"))?
+        .clone();
+    let service = counter.services[0].clone();
+    let config = Arc::new(config);
+    let mut q = QueueService::new(
+        Arc::clone(&config),
+        Store::open(&config.db_path)?,
+        Arc::new(SystemClock),
+    )?;
+    for _ in 0..calls {
+        q.issue_ticket(&IssueRequest::walk_in(&service))?;
+    }
+    let (hub, handle) = crate::hub::Hub::start(q);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    // Arrival times: code -> when each board read it.
+    let seen: Arc<Mutex<HashMap<String, Vec<Instant>>>> = Arc::default();
+    let result = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let state = crate::api::ApiState::new(handle.clone(), config.db_path.clone())?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(crate::api::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        let ready = Arc::new(tokio::sync::Semaphore::new(0));
+        let mut boards = Vec::new();
+        for _ in 0..clients {
+            let url = url.clone();
+            let seen = Arc::clone(&seen);
+            let ready = Arc::clone(&ready);
+            boards.push(tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                let Ok(mut resp) = client.get(format!("{url}/api/events")).send().await else {
+                    return;
+                };
+                let mut reader = crate::api::sse::Reader::new();
+                let mut first = true;
+                while let Ok(Some(chunk)) = resp.chunk().await {
+                    let now = Instant::now();
+                    for m in reader.feed(&chunk) {
+                        if first {
+                            first = false;
+                            ready.add_permits(1);
+                        }
+                        if m.event == "call"
+                            && let Ok(v) = serde_json::from_str::<serde_json::Value>(&m.data)
+                            && let Some(code) = v["code"].as_str()
+                        {
+                            seen.lock()
+                                .unwrap()
+                                .entry(code.to_string())
+                                .or_default()
+                                .push(now);
+                        }
+                    }
+                }
+            }));
+        }
+        let _ = ready.acquire_many(clients as u32).await?;
+        let token = counter
+            .pin
+            .as_deref()
+            .map(|pin| {
+                let secret = Store::open(&config.db_path)
+                    .and_then(|mut s| s.meta_or_init("api_secret", crate::hub::service::random_id))
+                    .unwrap_or_default();
+                crate::api::lan::pin_token(&secret, counter.number, pin)
+            })
+            .or(counter.token.clone())
+            .ok_or_else(|| anyhow::anyhow!("counter {} has no PIN or token", counter.number))?;
+        let clerk = reqwest::Client::new();
+        let mut sent: Vec<(String, Instant)> = Vec::new();
+        for _ in 0..calls {
+            let t0 = Instant::now();
+            let r: serde_json::Value = clerk
+                .post(format!("{url}/api/counters/{}/call-next", counter.number))
+                .bearer_auth(&token)
+                .send()
+                .await?
+                .json()
+                .await?;
+            let code = r["ticket"]["code"]
+                .as_str()
+                .ok_or_else(|| anyhow::anyhow!("call-next: {r}"))?
+                .to_string();
+            sent.push((code.clone(), t0));
+            // Wait until every board has it, then let the citizen arrive (serve).
+            let deadline = Instant::now() + std::time::Duration::from_secs(10);
+            while seen.lock().unwrap().get(&code).map_or(0, Vec::len) < clients {
+                anyhow::ensure!(Instant::now() < deadline, "boards did not all get {code}");
+                tokio::time::sleep(std::time::Duration::from_micros(200)).await;
+            }
+            clerk
+                .post(format!("{url}/api/counters/{}/serve", counter.number))
+                .bearer_auth(&token)
+                .send()
+                .await?;
+        }
+        let _ = stop.send(());
+        let _ = server.await;
+        for b in boards {
+            b.abort();
+        }
+        anyhow::Ok(sent)
+    });
+    drop(handle);
+    hub.join();
+    let _ = std::fs::remove_dir_all(&dir);
+    let sent = result?;
+    let seen = seen.lock().unwrap();
+    let mut all = Vec::new();
+    let mut last = Vec::new();
+    for (code, t0) in &sent {
+        let times = seen.get(code).cloned().unwrap_or_default();
+        let ms: Vec<f64> = times
+            .iter()
+            .map(|t| t.duration_since(*t0).as_secs_f64() * 1000.0)
+            .collect();
+        last.push(ms.iter().copied().fold(0.0, f64::max));
+        all.extend(ms);
+    }
+    let pick = |v: &mut Vec<f64>, q: f64| {
+        v.sort_by(f64::total_cmp);
+        v.get(((v.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    Ok(BoardBench {
+        clients,
+        calls: sent.len(),
+        deliveries: all.len(),
+        p50_ms: pick(&mut all, 0.5),
+        p99_ms: pick(&mut all, 0.99),
+        max_ms: pick(&mut all, 1.0),
+        last_board_p50_ms: pick(&mut last, 0.5),
+        last_board_p99_ms: pick(&mut last, 0.99),
+    })
+}

@@ -188,6 +188,12 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let feed = tokio::spawn(lan::run_feed(state.clone()));
     let closing = std::sync::Arc::clone(&state.feed.closing);
+    // No Nagle: server-sent events are small writes, and Nagle plus the client's delayed ACK
+    // held some calls back by ~40 ms (seen in `kiosk bench board` before this line).
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let result = axum::serve(listener, router(state))
         .with_graceful_shutdown(async move {
             shutdown.await;

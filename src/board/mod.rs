@@ -178,9 +178,13 @@ pub fn run(opts: Options) -> Result<()> {
     if let Some((w, h)) = opts.size {
         window.window().set_size(slint::PhysicalSize::new(w, h));
     } else if opts.headless {
-        window.window().set_size(slint::PhysicalSize::new(1920, 1080));
+        window
+            .window()
+            .set_size(slint::PhysicalSize::new(1920, 1080));
     }
-    window.global::<BoardAdapter>().set_clock(clock_text().into());
+    window
+        .global::<BoardAdapter>()
+        .set_clock(clock_text().into());
     let callout = Arc::new(AtomicBool::new(false));
     let announcer = if opts.mute {
         None
@@ -274,11 +278,15 @@ pub fn run(opts: Options) -> Result<()> {
     let clock = slint::Timer::default();
     {
         let weak = window.as_weak();
-        clock.start(slint::TimerMode::Repeated, Duration::from_secs(1), move || {
-            if let Some(w) = weak.upgrade() {
-                w.global::<BoardAdapter>().set_clock(clock_text().into());
-            }
-        });
+        clock.start(
+            slint::TimerMode::Repeated,
+            Duration::from_secs(1),
+            move || {
+                if let Some(w) = weak.upgrade() {
+                    w.global::<BoardAdapter>().set_clock(clock_text().into());
+                }
+            },
+        );
     }
     // Each flash lasts FLASH; then the next queued call, or the board again.
     let flash_timer = slint::Timer::default();

@@ -15,35 +15,104 @@ pub static CLIPS: &[(&str, &[u8])] = &[
     ("bon", include_bytes!("../../assets/voice/bon.wav")),
     ("chime", include_bytes!("../../assets/voice/chime.wav")),
     ("chin", include_bytes!("../../assets/voice/chin.wav")),
-    ("den-quay-so", include_bytes!("../../assets/voice/den-quay-so.wav")),
+    (
+        "den-quay-so",
+        include_bytes!("../../assets/voice/den-quay-so.wav"),
+    ),
     ("hai", include_bytes!("../../assets/voice/hai.wav")),
     ("khong", include_bytes!("../../assets/voice/khong.wav")),
     ("lam", include_bytes!("../../assets/voice/lam.wav")),
-    ("letter-a", include_bytes!("../../assets/voice/letter-a.wav")),
-    ("letter-b", include_bytes!("../../assets/voice/letter-b.wav")),
-    ("letter-c", include_bytes!("../../assets/voice/letter-c.wav")),
-    ("letter-d", include_bytes!("../../assets/voice/letter-d.wav")),
-    ("letter-e", include_bytes!("../../assets/voice/letter-e.wav")),
-    ("letter-g", include_bytes!("../../assets/voice/letter-g.wav")),
-    ("letter-h", include_bytes!("../../assets/voice/letter-h.wav")),
-    ("letter-k", include_bytes!("../../assets/voice/letter-k.wav")),
-    ("letter-l", include_bytes!("../../assets/voice/letter-l.wav")),
-    ("letter-m", include_bytes!("../../assets/voice/letter-m.wav")),
-    ("letter-n", include_bytes!("../../assets/voice/letter-n.wav")),
-    ("letter-p", include_bytes!("../../assets/voice/letter-p.wav")),
-    ("letter-q", include_bytes!("../../assets/voice/letter-q.wav")),
-    ("letter-r", include_bytes!("../../assets/voice/letter-r.wav")),
-    ("letter-s", include_bytes!("../../assets/voice/letter-s.wav")),
-    ("letter-t", include_bytes!("../../assets/voice/letter-t.wav")),
-    ("letter-u", include_bytes!("../../assets/voice/letter-u.wav")),
-    ("letter-v", include_bytes!("../../assets/voice/letter-v.wav")),
-    ("letter-x", include_bytes!("../../assets/voice/letter-x.wav")),
-    ("letter-y", include_bytes!("../../assets/voice/letter-y.wav")),
+    (
+        "letter-a",
+        include_bytes!("../../assets/voice/letter-a.wav"),
+    ),
+    (
+        "letter-b",
+        include_bytes!("../../assets/voice/letter-b.wav"),
+    ),
+    (
+        "letter-c",
+        include_bytes!("../../assets/voice/letter-c.wav"),
+    ),
+    (
+        "letter-d",
+        include_bytes!("../../assets/voice/letter-d.wav"),
+    ),
+    (
+        "letter-e",
+        include_bytes!("../../assets/voice/letter-e.wav"),
+    ),
+    (
+        "letter-g",
+        include_bytes!("../../assets/voice/letter-g.wav"),
+    ),
+    (
+        "letter-h",
+        include_bytes!("../../assets/voice/letter-h.wav"),
+    ),
+    (
+        "letter-k",
+        include_bytes!("../../assets/voice/letter-k.wav"),
+    ),
+    (
+        "letter-l",
+        include_bytes!("../../assets/voice/letter-l.wav"),
+    ),
+    (
+        "letter-m",
+        include_bytes!("../../assets/voice/letter-m.wav"),
+    ),
+    (
+        "letter-n",
+        include_bytes!("../../assets/voice/letter-n.wav"),
+    ),
+    (
+        "letter-p",
+        include_bytes!("../../assets/voice/letter-p.wav"),
+    ),
+    (
+        "letter-q",
+        include_bytes!("../../assets/voice/letter-q.wav"),
+    ),
+    (
+        "letter-r",
+        include_bytes!("../../assets/voice/letter-r.wav"),
+    ),
+    (
+        "letter-s",
+        include_bytes!("../../assets/voice/letter-s.wav"),
+    ),
+    (
+        "letter-t",
+        include_bytes!("../../assets/voice/letter-t.wav"),
+    ),
+    (
+        "letter-u",
+        include_bytes!("../../assets/voice/letter-u.wav"),
+    ),
+    (
+        "letter-v",
+        include_bytes!("../../assets/voice/letter-v.wav"),
+    ),
+    (
+        "letter-x",
+        include_bytes!("../../assets/voice/letter-x.wav"),
+    ),
+    (
+        "letter-y",
+        include_bytes!("../../assets/voice/letter-y.wav"),
+    ),
     ("linh", include_bytes!("../../assets/voice/linh.wav")),
-    ("moi-cong-dan-co-so", include_bytes!("../../assets/voice/moi-cong-dan-co-so.wav")),
+    (
+        "moi-cong-dan-co-so",
+        include_bytes!("../../assets/voice/moi-cong-dan-co-so.wav"),
+    ),
     ("mot-sac", include_bytes!("../../assets/voice/mot-sac.wav")),
     ("mot", include_bytes!("../../assets/voice/mot.wav")),
-    ("muoi-huyen", include_bytes!("../../assets/voice/muoi-huyen.wav")),
+    (
+        "muoi-huyen",
+        include_bytes!("../../assets/voice/muoi-huyen.wav"),
+    ),
     ("muoi", include_bytes!("../../assets/voice/muoi.wav")),
     ("nam", include_bytes!("../../assets/voice/nam.wav")),
     ("nghin", include_bytes!("../../assets/voice/nghin.wav")),
@@ -53,7 +122,9 @@ pub static CLIPS: &[(&str, &[u8])] = &[
     ("tu", include_bytes!("../../assets/voice/tu.wav")),
 ];
 
-const DIGITS: [&str; 10] = ["không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín"];
+const DIGITS: [&str; 10] = [
+    "không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín",
+];
 
 /// Words of 0..=99 read after a tens place or on its own.
 fn below_hundred(n: u32, out: &mut Vec<&'static str>) {
@@ -151,7 +222,10 @@ pub fn clip_for(word: &str) -> Option<&'static str> {
 
 /// A ticket code split into its letters and its number: "A023" -> ("A", 23).
 pub fn split_code(code: &str) -> Option<(String, u32)> {
-    let letters: String = code.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    let letters: String = code
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
     let digits = &code[letters.len()..];
     if letters.is_empty() || digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
         return None;
@@ -239,7 +313,10 @@ mod tests {
                 assert!(clip_for(w).is_some(), "{n}: no clip for {w}");
             }
             let text = words.join(" ");
-            assert!(!text.contains("ngàn") && !text.contains("lẻ"), "{n}: {text}");
+            assert!(
+                !text.contains("ngàn") && !text.contains("lẻ"),
+                "{n}: {text}"
+            );
             // "mốt" and "lăm" only after a tens word, "linh" only before a single digit.
             for (i, w) in words.iter().enumerate() {
                 let before = i.checked_sub(1).map(|j| words[j]);
@@ -278,7 +355,10 @@ mod tests {
             call_text("B105", 12).unwrap(),
             "Mời công dân có số B một trăm linh năm đến quầy số mười hai"
         );
-        assert_eq!(call_clips("AB1", 1).unwrap()[2..4], ["letter-a", "letter-b"]);
+        assert_eq!(
+            call_clips("AB1", 1).unwrap()[2..4],
+            ["letter-a", "letter-b"]
+        );
         assert!(call_clips("023", 1).is_none());
         assert!(call_clips("Ä12", 1).is_none());
         for (name, bytes) in CLIPS {

@@ -20,9 +20,8 @@ impl Output {
     /// The sound card, if a player is installed.
     pub fn device() -> Option<Output> {
         for (cmd, args) in [("aplay", vec!["-q"]), ("paplay", vec![])] {
-            let found = std::env::var_os("PATH").is_some_and(|paths| {
-                std::env::split_paths(&paths).any(|p| p.join(cmd).is_file())
-            });
+            let found = std::env::var_os("PATH")
+                .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(cmd).is_file()));
             if found {
                 let mut v = vec![cmd.to_string()];
                 v.extend(args.into_iter().map(String::from));
@@ -67,7 +66,8 @@ impl Announcer {
                     let bytes = clip.to_wav();
                     match &output {
                         Output::Files(dir) => {
-                            let path = dir.join(format!("{n:04}-{}-counter{}.wav", a.code, a.counter));
+                            let path =
+                                dir.join(format!("{n:04}-{}-counter{}.wav", a.code, a.counter));
                             if let Err(e) = std::fs::write(&path, &bytes) {
                                 eprintln!("callout: {}: {e}", path.display());
                             }

@@ -232,6 +232,15 @@ pub enum BenchWhat {
         #[arg(long)]
         json: bool,
     },
+    /// A clerk's call reaching lobby boards: HTTP call-next -> SSE event, with many boards.
+    Board {
+        #[arg(long, default_value_t = 100)]
+        clients: usize,
+        #[arg(long, default_value_t = 200)]
+        calls: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Ticket bytes and send times per Vietnamese mode and paper width.
     Ticket {
         #[arg(long)]
@@ -606,6 +615,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 },
         } => {
             let report = crate::bench::bench_report(&load_config(&cli)?, *events, *points)?;
+            print_result(&report, *json, ToString::to_string)
+        }
+        Command::Bench {
+            what:
+                BenchWhat::Board {
+                    clients,
+                    calls,
+                    json,
+                },
+        } => {
+            let report = crate::bench::bench_board(&load_config(&cli)?, *clients, *calls)?;
             print_result(&report, *json, ToString::to_string)
         }
         Command::Bench {

@@ -62,7 +62,12 @@ async fn the_board_app_connects_by_itself_shows_and_speaks_the_calls() {
     };
     let mut err = String::new();
     use std::io::Read;
-    board.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    board
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     assert!(status.success(), "{err}");
     let mut files: Vec<String> = std::fs::read_dir(&audio)
         .unwrap()
@@ -71,6 +76,10 @@ async fn the_board_app_connects_by_itself_shows_and_speaks_the_calls() {
     files.sort();
     assert_eq!(files, ["0001-A001-counter1.wav", "0002-A002-counter2.wav"]);
     let png = std::fs::read(&shot).unwrap();
-    assert!(png.len() > 20_000, "a drawn board, not an empty frame: {} bytes", png.len());
+    assert!(
+        png.len() > 20_000,
+        "a drawn board, not an empty frame: {} bytes",
+        png.len()
+    );
     lan.stop().await;
 }

@@ -37,7 +37,9 @@ impl Lan {
         )
         .unwrap();
         let (hub, handle) = kiosk::hub::Hub::start(q);
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
         let addr = listener.local_addr().unwrap();
         let state = ApiState::new(handle, db.clone()).unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
