@@ -444,3 +444,28 @@ async fn boards_get_the_whole_board_then_each_call_live() {
     }
     lan.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_file_is_served_and_names_every_route() {
+    let lan = Lan::start().await;
+    let r = lan
+        .client
+        .get(format!("{}/api/openapi.yaml", lan.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let text = r.text().await.unwrap();
+    let src = include_str!("../../src/api/lan.rs");
+    let routes: Vec<&str> = src
+        .split(".route(\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|p| p.starts_with("/api/") && *p != "/api/openapi.yaml")
+        .collect();
+    assert!(routes.len() >= 7, "{routes:?}");
+    for route in routes {
+        assert!(text.contains(&format!("  {route}:")), "{route} is not in docs/openapi.yaml");
+    }
+    lan.stop().await;
+}
