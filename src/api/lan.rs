@@ -268,6 +268,68 @@ async fn counter_action(
     Ok(axum::Json(outcome).into_response())
 }
 
+fn authorise_kiosk(state: &ApiState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let config = state.hub.config();
+    let Some(expected) = config.api_kiosk_token.as_deref() else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "no_kiosk_token",
+            "this hub takes nothing from other kiosks ([api] kiosk_token is not set)",
+        ));
+    };
+    match bearer(headers) {
+        Some(t) if same(t, expected) => Ok(()),
+        Some(_) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "wrong kiosk token",
+        )),
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorised",
+            "Authorization: Bearer <kiosk token> required",
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceEventBody {
+    kind: String,
+    ticket: Option<crate::domain::Ticket>,
+    #[serde(default)]
+    detail: serde_json::Value,
+}
+
+/// Another kiosk's printer reports (printed, printer_fault, printer_warning) into this hub's log.
+async fn device_event(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    authorise_kiosk(&state, &headers)?;
+    let b: DeviceEventBody = body(&bytes)?;
+    let Some(kind) = crate::hub::service::DEVICE_EVENT_KINDS
+        .iter()
+        .find(|k| **k == b.kind)
+    else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "unknown_event_kind",
+            format!(
+                "unknown device event \"{}\"; known: {}",
+                b.kind,
+                crate::hub::service::DEVICE_EVENT_KINDS.join(", ")
+            ),
+        ));
+    };
+    let event = state
+        .hub
+        .record_device_event(kind, b.ticket, b.detail)
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(event)).into_response())
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct IssueBody {
@@ -283,31 +345,7 @@ async fn issue(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    let config = state.hub.config();
-    let Some(expected) = config.api_kiosk_token.as_deref() else {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "no_kiosk_token",
-            "this hub takes no tickets from other kiosks ([api] kiosk_token is not set)",
-        ));
-    };
-    match bearer(&headers) {
-        Some(t) if same(t, expected) => {}
-        Some(_) => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "wrong kiosk token",
-            ));
-        }
-        None => {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorised",
-                "Authorization: Bearer <kiosk token> required",
-            ));
-        }
-    }
+    authorise_kiosk(&state, &headers)?;
     let b: IssueBody = body(&bytes)?;
     let mut req = IssueRequest::walk_in(&b.service);
     req.priority_group = b.priority;
@@ -472,6 +510,7 @@ pub fn routes() -> Router<ApiState> {
         .route("/api/events", get(events))
         .route("/api/login", post(login))
         .route("/api/tickets", post(issue))
+        .route("/api/device-events", post(device_event))
         .route("/api/counters/{number}", get(counter_view))
         .route("/api/counters/{number}/{action}", post(counter_action))
         .fallback(|| async {

@@ -45,6 +45,12 @@ pub enum Command {
         /// Window size in pixels, e.g. 1080x1920 (portrait) or 1920x1080 (landscape).
         #[arg(long, value_parser = parse_size)]
         size: Option<(u32, u32)>,
+        /// Work through another point's hub (a second kiosk in the lobby), e.g. http://10.0.0.2:8080.
+        #[arg(long, env = "KIOSK_HUB")]
+        hub: Option<String>,
+        /// That hub's kiosk token (default: [api] kiosk_token of this config).
+        #[arg(long, env = "KIOSK_HUB_TOKEN")]
+        hub_token: Option<String>,
     },
     /// Draw kiosk pages with the software renderer into PNG files (no display needed).
     Screenshot {
@@ -364,7 +370,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
-        Command::Run { windowed, size } => run_kiosk(load_config(&cli)?, *windowed, *size),
+        Command::Run {
+            windowed,
+            size,
+            hub,
+            hub_token,
+        } => {
+            let config = load_config(&cli)?;
+            let remote = match hub {
+                Some(url) => Some(crate::ui::RemoteHub {
+                    url: url.clone(),
+                    token: hub_token
+                        .clone()
+                        .or_else(|| config.api_kiosk_token.clone())
+                        .ok_or_else(|| {
+                            anyhow!("--hub needs the hub's kiosk token: --hub-token or [api] kiosk_token")
+                        })?,
+                }),
+                None => None,
+            };
+            run_kiosk(config, *windowed, *size, remote)
+        }
         Command::Screenshot {
             page,
             lang,
@@ -914,11 +940,20 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 }
 
 /// The touchscreen with the hub in this process.
-fn run_kiosk(config: Config, windowed: bool, size: Option<(u32, u32)>) -> Result<ExitCode> {
+fn run_kiosk(
+    config: Config,
+    windowed: bool,
+    size: Option<(u32, u32)>,
+    remote: Option<crate::ui::RemoteHub>,
+) -> Result<ExitCode> {
     use slint::ComponentHandle;
     let started = std::time::Instant::now();
-    let (kiosk, running) = crate::ui::Kiosk::start(config.clone())?;
-    start_background(&running.runtime, &config, &kiosk.hub);
+    let local = remote.is_none();
+    let (kiosk, running) = crate::ui::Kiosk::start_with(config.clone(), remote)?;
+    // A kiosk working through another hub serves no API and reports nothing itself.
+    if local {
+        start_background(&running.runtime, &config, &kiosk.hub);
+    }
     let ui = crate::ui::KioskUi::new(kiosk).map_err(|e| {
         anyhow!("cannot open the kiosk window ({e}); is a display available? `kiosk hub` runs without one")
     })?;

@@ -3,12 +3,12 @@
 //! why it cannot; the store persists what the transition decided.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Where a ticket stands. A transfer is not a state: the ticket goes back to `Waiting` in the
 /// target service, keeping its number and its original arrival time (the event log records it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TicketState {
     Waiting,
@@ -54,7 +54,7 @@ impl TicketState {
 }
 
 /// How a ticket reached the queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Kiosk,
@@ -85,7 +85,7 @@ impl Channel {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ticket {
     pub id: i64,
     pub service_day: NaiveDate,

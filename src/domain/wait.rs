@@ -2,9 +2,9 @@
 //! (n + 1) / (s * mu), shown as a range (0.8x to 1.0x) rather than a false-precise minute.
 //! Pure: the caller passes the people ahead, the open counters and the mean service time.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaitRange {
     pub low_minutes: u32,
     pub high_minutes: u32,

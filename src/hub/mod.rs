@@ -3,6 +3,7 @@
 //! serialised without locks; committed events are broadcast to whoever listens (API, boards,
 //! UI, reporter). Callers talk to it through a cloneable `HubHandle`, from async code or not.
 
+pub mod remote;
 pub mod service;
 
 use std::sync::Arc;

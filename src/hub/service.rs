@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
@@ -51,6 +51,46 @@ pub enum QueueError {
     Lifecycle(#[from] LifecycleError),
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// Refused by the hub this kiosk works through (`kiosk run --hub`).
+    #[error("{reason}")]
+    Remote { code: &'static str, reason: String },
+}
+
+/// Every reason code the hub's API may answer with, as static strings (a remote kiosk maps the
+/// hub's answers back onto them).
+pub const REASON_CODES: &[&str] = &[
+    "unknown_service",
+    "unknown_counter",
+    "unknown_priority_group",
+    "counter_does_not_serve",
+    "no_current_ticket",
+    "counter_busy",
+    "counter_paused",
+    "ticket_not_found",
+    "unknown_event_kind",
+    "closed",
+    "daily_cap_reached",
+    "numbers_exhausted",
+    "quota_exceeded",
+    "wrong_ticket_state",
+    "storage_error",
+    "hub_stopped",
+    "bad_json",
+    "missing_field",
+    "unauthorised",
+    "forbidden",
+    "no_kiosk_token",
+    "internal",
+    "not_found",
+];
+
+/// A reason code as its static string ("remote_error" when unknown).
+pub fn reason_code_of(code: &str) -> &'static str {
+    REASON_CODES
+        .iter()
+        .find(|c| **c == code)
+        .copied()
+        .unwrap_or("remote_error")
 }
 
 impl QueueError {
@@ -72,6 +112,7 @@ impl QueueError {
             QueueError::Quota(_) => "quota_exceeded",
             QueueError::Lifecycle(_) => "wrong_ticket_state",
             QueueError::Store(_) => "storage_error",
+            QueueError::Remote { code, .. } => code,
         }
     }
 }
@@ -102,7 +143,7 @@ impl IssueRequest {
 }
 
 /// A ticket just issued, with what the citizen is told.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Issued {
     pub ticket: Ticket,
     pub people_ahead: u32,
@@ -111,14 +152,14 @@ pub struct Issued {
 }
 
 /// What a command changed: the ticket it concerns (if any) and the stored events.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Outcome {
     pub ticket: Option<Ticket>,
     pub events: Vec<Event>,
 }
 
 /// One queue in the status view.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ServiceStatus {
     pub id: String,
     pub prefix: String,
@@ -130,10 +171,10 @@ pub struct ServiceStatus {
     /// Whether a new ticket can be issued now; when not, `refusal` says why
     /// (`closed`, `daily_cap_reached`, `numbers_exhausted`).
     pub accepting: bool,
-    pub refusal: Option<&'static str>,
+    pub refusal: Option<std::borrow::Cow<'static, str>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Status {
     pub site: String,
     pub service_day: NaiveDate,
@@ -676,11 +717,11 @@ impl QueueService {
             let so_far = tx.issued_so_far(today, &s.id)?;
             let span = s.range.last - s.range.first + 1;
             st.refusal = if closed {
-                Some("closed")
+                Some("closed".into())
             } else if s.daily_cap.is_some_and(|cap| so_far.count >= cap) {
-                Some("daily_cap_reached")
+                Some("daily_cap_reached".into())
             } else if !s.range.wrap && so_far.count >= span {
-                Some("numbers_exhausted")
+                Some("numbers_exhausted".into())
             } else {
                 None
             };

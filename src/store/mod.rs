@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::domain::{Candidate, Channel, IssuedSoFar, Ticket, TicketState};
@@ -136,7 +136,7 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// An entry of the audit log, as stored and as broadcast.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// Row id: a total order of everything that happened at this point.
     pub id: i64,
@@ -371,7 +371,7 @@ impl Store {
 }
 
 /// Waiting, called and done counts of one service in one day.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceCounts {
     pub waiting: u32,
     pub called: u32,

@@ -43,10 +43,18 @@ pub struct Kiosk {
     pub issuing: Arc<AtomicBool>,
 }
 
-/// What must outlive the UI: the async runtime and the hub thread.
+/// What must outlive the UI: the async runtime and the hub thread (none when the kiosk works
+/// through another point's hub).
 pub struct Running {
     pub runtime: tokio::runtime::Runtime,
-    pub hub: crate::hub::Hub,
+    pub hub: Option<crate::hub::Hub>,
+}
+
+/// Where the kiosk's queues live: its own hub, or another one on the LAN.
+#[derive(Debug, Clone)]
+pub struct RemoteHub {
+    pub url: String,
+    pub token: String,
 }
 
 impl Kiosk {
@@ -54,13 +62,41 @@ impl Kiosk {
     /// catalogue (seeding the demo one) and the guides. Problems with guide files are printed
     /// and skipped.
     pub fn start(config: Config) -> anyhow::Result<(Kiosk, Running)> {
+        Kiosk::start_with(config, None)
+    }
+
+    /// As `start`; with `remote`, tickets and queues are the remote hub's (a second kiosk in the
+    /// lobby). The local database then only holds the catalogue.
+    pub fn start_with(
+        config: Config,
+        remote: Option<RemoteHub>,
+    ) -> anyhow::Result<(Kiosk, Running)> {
         use anyhow::Context;
         let config = Arc::new(config);
-        let clock = Arc::new(crate::clock::SystemClock);
-        let store = crate::store::Store::open(&config.db_path)
-            .with_context(|| format!("opening {}", config.db_path.display()))?;
-        let service = crate::hub::QueueService::new(Arc::clone(&config), store, clock)?;
-        let (hub, handle) = crate::hub::Hub::start(service);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("kiosk-rt")
+            .enable_all()
+            .build()?;
+        let (hub, handle) = match &remote {
+            None => {
+                let clock = Arc::new(crate::clock::SystemClock);
+                let store = crate::store::Store::open(&config.db_path)
+                    .with_context(|| format!("opening {}", config.db_path.display()))?;
+                let service = crate::hub::QueueService::new(Arc::clone(&config), store, clock)?;
+                let (hub, handle) = crate::hub::Hub::start(service);
+                (Some(hub), handle)
+            }
+            Some(r) => (
+                None,
+                crate::hub::remote::connect(
+                    Arc::clone(&config),
+                    &r.url,
+                    &r.token,
+                    runtime.handle(),
+                ),
+            ),
+        };
         // The catalogue is read once at start on its own connection (readers beside the hub).
         let mut reader = crate::store::Store::open(&config.db_path)?;
         let catalogue = crate::catalogue::load_or_seed(&mut reader)?;
@@ -74,11 +110,6 @@ impl Kiosk {
         }
         let printer =
             PrinterHandle::start(crate::printer::TicketPrinter::from_config(&config.printer));
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("kiosk-rt")
-            .enable_all()
-            .build()?;
         let assistant = Arc::new(std::sync::OnceLock::new());
         {
             let assistant = Arc::clone(&assistant);

@@ -74,6 +74,7 @@ pub fn apply_status(app: &AppWindow, config: &Config, status: &Status) {
             let (wait_vi, wait_en) = wait_text(s.wait_for_new);
             let (reason_vi, reason_en) = s
                 .refusal
+                .as_deref()
                 .map(|r| refusal_text(r, config))
                 .unwrap_or_default();
             let fields = config

@@ -465,7 +465,87 @@ async fn the_openapi_file_is_served_and_names_every_route() {
         .collect();
     assert!(routes.len() >= 7, "{routes:?}");
     for route in routes {
-        assert!(text.contains(&format!("  {route}:")), "{route} is not in docs/openapi.yaml");
+        assert!(
+            text.contains(&format!("  {route}:")),
+            "{route} is not in docs/openapi.yaml"
+        );
     }
+    lan.stop().await;
+}
+
+/// A second kiosk in the lobby (`kiosk run --hub`): the same `HubHandle` the touchscreen uses,
+/// working through this hub's API. Its tickets land in the hub's queues and it sees the same
+/// status, live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_kiosk_issues_into_and_follows_the_hubs_queues() {
+    let lan = Lan::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = std::sync::Arc::new(demo_config(dir.path()));
+    let remote = kiosk::hub::remote::connect(
+        std::sync::Arc::clone(&config),
+        &lan.url,
+        "demo-kiosk-token-change-me",
+        &tokio::runtime::Handle::current(),
+    );
+    let mut events = remote.subscribe();
+    let issued = remote
+        .issue_ticket(kiosk::hub::IssueRequest::walk_in("cu-tru"))
+        .await
+        .unwrap();
+    assert_eq!(issued.ticket.code, "C001");
+    assert_eq!(
+        ticket_states(&lan.db),
+        [("C001".to_string(), "waiting".to_string())]
+    );
+    // Its printer's report goes into the hub's log.
+    remote
+        .record_device_event(
+            "printed",
+            Some(issued.ticket.clone()),
+            json!({"mode": "raster"}),
+        )
+        .await
+        .unwrap();
+    let conn = rusqlite::Connection::open(&lan.db).unwrap();
+    let printed: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM events WHERE kind = 'printed' AND code = 'C001'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(printed, 1);
+    // The same queues as the hub's own status.
+    let status = remote.status().await.unwrap();
+    let (_, hub_status) = lan.get("/api/status", None).await;
+    assert_eq!(serde_json::to_value(&status).unwrap(), hub_status);
+    assert_eq!(status.services[2].counts.waiting, 1);
+    // Live: a clerk's call at the hub wakes the second kiosk.
+    while events.try_recv().is_ok() {}
+    let t3 = lan.login(3).await;
+    lan.post("/api/counters/3/call-next", Some(&t3), "").await;
+    tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .expect("no event from the hub")
+        .unwrap();
+    let status = remote.status().await.unwrap();
+    assert_eq!(status.services[2].counts.called, 1);
+    // The hub's refusals keep their reason.
+    let e = remote
+        .issue_ticket(kiosk::hub::IssueRequest::walk_in("nope"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.reason_code(), "unknown_service");
+    let wrong = kiosk::hub::remote::connect(
+        config,
+        &lan.url,
+        "wrong",
+        &tokio::runtime::Handle::current(),
+    );
+    let e = wrong
+        .issue_ticket(kiosk::hub::IssueRequest::walk_in("cu-tru"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.reason_code(), "forbidden");
     lan.stop().await;
 }
