@@ -22,10 +22,7 @@ impl Reader {
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<Message> {
         self.buffer.extend_from_slice(bytes);
         let mut out = Vec::new();
-        loop {
-            let Some(end) = self.buffer.windows(2).position(|w| w == b"\n\n") else {
-                break;
-            };
+        while let Some(end) = self.buffer.windows(2).position(|w| w == b"\n\n") {
             let block = String::from_utf8_lossy(&self.buffer[..end]).replace('\r', "");
             self.buffer.drain(..end + 2);
             let mut event = String::from("message");

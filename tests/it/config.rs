@@ -85,7 +85,7 @@ fn counter_serving_an_unknown_service_lists_the_known_ones() {
     assert_eq!(
         problems,
         [format!(
-            "bad.toml:{line}:24: counter[4].services[2]: unknown service \"passports\"; services defined: chung-thuc, cu-tru, dat-dai, ho-tich, xa-hoi"
+            "bad.toml:{line}:24: counter[4].services[2]: unknown service \"passports\"; services defined: chung-thuc, cu-tru, dat-dai, ho-tich, tong-hop, xa-hoi"
         )]
     );
 }

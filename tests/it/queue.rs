@@ -304,7 +304,7 @@ fn unknown_ids_are_refused_with_what_exists() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "unknown service \"passport\"; services here: ho-tich, chung-thuc, cu-tru, dat-dai, xa-hoi"
+        "unknown service \"passport\"; services here: ho-tich, chung-thuc, cu-tru, dat-dai, xa-hoi, tong-hop"
     );
     let mut r = IssueRequest::walk_in("ho-tich");
     r.priority_group = Some("vip".into());
