@@ -457,29 +457,25 @@ pub async fn run_feed(state: ApiState) {
         Ok(j) => publish(j),
         Err(e) => eprintln!("board: {e}"),
     }
+    // A call goes out at once, before the board is recomputed: that is the latency a citizen
+    // notices.
+    let send_call = |e: &crate::store::Event| {
+        if let Some(call) = views::call_of(state.hub.config(), e)
+            && let Ok(json) = serde_json::to_string(&call)
+        {
+            let _ = state.feed.messages.send(FeedMessage {
+                event: "call",
+                data: Arc::new(json),
+            });
+        }
+    };
     loop {
         match events.recv().await {
             Ok(e) => {
-                // The call goes out first, before the board is recomputed: that is the latency
-                // a citizen notices.
-                if let Some(call) = views::call_of(state.hub.config(), &e)
-                    && let Ok(json) = serde_json::to_string(&call)
-                {
-                    let _ = state.feed.messages.send(FeedMessage {
-                        event: "call",
-                        data: Arc::new(json),
-                    });
-                }
+                send_call(&e);
                 // Several events of one command arrive together: recompute once for them.
                 while let Ok(more) = events.try_recv() {
-                    if let Some(call) = views::call_of(state.hub.config(), &more)
-                        && let Ok(json) = serde_json::to_string(&call)
-                    {
-                        let _ = state.feed.messages.send(FeedMessage {
-                            event: "call",
-                            data: Arc::new(json),
-                        });
-                    }
+                    send_call(&more);
                 }
             }
             Err(broadcast::error::RecvError::Lagged(_)) => {}

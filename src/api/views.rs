@@ -44,6 +44,18 @@ pub struct ServiceBoard {
     pub waiting: u32,
 }
 
+impl ServiceBoard {
+    fn of(s: &crate::hub::service::ServiceStatus) -> ServiceBoard {
+        ServiceBoard {
+            id: s.id.clone(),
+            prefix: s.prefix.clone(),
+            name_vi: s.name_vi.clone(),
+            name_en: s.name_en.clone(),
+            waiting: s.counts.waiting,
+        }
+    }
+}
+
 /// Everything a lobby board shows.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Board {
@@ -108,17 +120,7 @@ pub fn board(config: &Config, db: &Path, status: &Status) -> Result<Board, Store
             .iter()
             .filter_map(|e| call_of(config, e))
             .collect(),
-        services: status
-            .services
-            .iter()
-            .map(|s| ServiceBoard {
-                id: s.id.clone(),
-                prefix: s.prefix.clone(),
-                name_vi: s.name_vi.clone(),
-                name_en: s.name_en.clone(),
-                waiting: s.counts.waiting,
-            })
-            .collect(),
+        services: status.services.iter().map(ServiceBoard::of).collect(),
         callout: config.board_callout,
     })
 }
@@ -176,17 +178,7 @@ pub fn counter(
         .filter(|t| t.state == TicketState::Waiting && c.services.contains(&t.service_id))
         .collect();
     queue.sort_by_key(|t| (t.arrived_at, t.id));
-    let services: Vec<ServiceBoard> = status
-        .services
-        .iter()
-        .map(|s| ServiceBoard {
-            id: s.id.clone(),
-            prefix: s.prefix.clone(),
-            name_vi: s.name_vi.clone(),
-            name_en: s.name_en.clone(),
-            waiting: s.counts.waiting,
-        })
-        .collect();
+    let services: Vec<ServiceBoard> = status.services.iter().map(ServiceBoard::of).collect();
     Ok(Some(CounterView {
         number,
         name_vi: c.name.vi.clone(),

@@ -35,20 +35,7 @@ pub fn hash(p: &Procedure) -> String {
 
 /// Read `dir` and bring the store's catalogue in line with it, in one transaction.
 pub fn import_dir(store: &mut Store, dir: &Path) -> Result<ImportReport, CatalogueError> {
-    let read = tthc::read_dir(dir).map_err(|e| CatalogueError::Parse {
-        file: dir.display().to_string(),
-        message: e.to_string(),
-    })?;
-    if read.procedures.is_empty() {
-        return Err(CatalogueError::Parse {
-            file: dir.display().to_string(),
-            message: format!(
-                "no procedure records found ({} JSON files, {} skipped)",
-                read.files,
-                read.skipped.len()
-            ),
-        });
-    }
+    let read = read_nonempty(dir)?;
     let mut report = ImportReport {
         files: read.files,
         skipped: read
@@ -93,15 +80,22 @@ pub fn import_dir(store: &mut Store, dir: &Path) -> Result<ImportReport, Catalog
 
 /// Read a catalogue folder into memory (for `assistant ask/eval --catalogue`).
 pub fn read_procedures(dir: &Path) -> Result<Vec<Procedure>, CatalogueError> {
-    let read = tthc::read_dir(dir).map_err(|e| CatalogueError::Parse {
+    Ok(read_nonempty(dir)?.procedures)
+}
+
+/// A catalogue folder with at least one procedure, or a clear error naming the folder.
+fn read_nonempty(dir: &Path) -> Result<tthc::ReadResult, CatalogueError> {
+    let error = |message: String| CatalogueError::Parse {
         file: dir.display().to_string(),
-        message: e.to_string(),
-    })?;
+        message,
+    };
+    let read = tthc::read_dir(dir).map_err(|e| error(e.to_string()))?;
     if read.procedures.is_empty() {
-        return Err(CatalogueError::Parse {
-            file: dir.display().to_string(),
-            message: "no procedure records found".into(),
-        });
+        return Err(error(format!(
+            "no procedure records found ({} JSON files, {} skipped)",
+            read.files,
+            read.skipped.len()
+        )));
     }
-    Ok(read.procedures)
+    Ok(read)
 }

@@ -92,15 +92,18 @@ fn reset(app: &AppWindow, composer: &RefCell<Composer>) {
     a.set_suggestions(suggestions(english));
 }
 
+/// The built-in FAQ, parsed once (suggestions are shown for every new citizen).
+static FAQ: std::sync::LazyLock<crate::assistant::lexicon::Faq> =
+    std::sync::LazyLock::new(crate::assistant::lexicon::Faq::builtin);
+
 fn suggestions(english: bool) -> ModelRc<SharedString> {
-    let faq = crate::assistant::lexicon::Faq::builtin();
     let list = if english {
-        faq.suggestions_en
+        &FAQ.suggestions_en
     } else {
-        faq.suggestions_vi
+        &FAQ.suggestions_vi
     };
     ModelRc::new(VecModel::from(
-        list.into_iter().map(SharedString::from).collect::<Vec<_>>(),
+        list.iter().map(SharedString::from).collect::<Vec<_>>(),
     ))
 }
 

@@ -5,17 +5,13 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::kiosk_bin;
+use crate::common::{free_port, kiosk_bin};
 use crate::lan::Lan;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_board_app_connects_by_itself_shows_and_speaks_the_calls() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let audio = dir.path().join("audio");
     let shot = dir.path().join("board.png");
     // The board starts first: nothing listens on the port yet.

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::kiosk_bin;
+use crate::common::{free_port, kiosk_bin};
 
 #[test]
 fn clerk_calls_and_the_board_follows_even_across_a_hub_restart() {
@@ -20,11 +20,7 @@ fn clerk_calls_and_the_board_follows_even_across_a_hub_restart() {
         "Debian's chromium is not installed: run scripts/setup"
     );
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let demo = std::fs::read_to_string(root.join("kiosk-config/demo.toml")).unwrap();
     let config = demo
         .replace(

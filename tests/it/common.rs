@@ -34,3 +34,12 @@ pub fn clock_at(t: DateTime<Utc>) -> Arc<ManualClock> {
 pub fn kiosk_bin() -> &'static str {
     env!("CARGO_BIN_EXE_kiosk")
 }
+
+/// A loopback port nobody listens on right now (for a server a test starts later).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

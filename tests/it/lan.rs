@@ -57,15 +57,12 @@ impl Lan {
         }
     }
 
-    pub async fn post(&self, path: &str, token: Option<&str>, body: &str) -> (StatusCode, Value) {
-        let mut req = self
-            .client
-            .post(format!("{}{path}", self.url))
-            .header("content-type", "application/json")
-            .body(body.to_string());
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
+    /// Send with an optional bearer token; the answer must be JSON whatever the status.
+    async fn send(req: reqwest::RequestBuilder, token: Option<&str>) -> (StatusCode, Value) {
+        let req = match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
         let r = req.send().await.unwrap();
         let status = r.status();
         let text = r.text().await.unwrap();
@@ -73,16 +70,17 @@ impl Lan {
         (status, v)
     }
 
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &str) -> (StatusCode, Value) {
+        let req = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        Lan::send(req, token).await
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
-        let mut req = self.client.get(format!("{}{path}", self.url));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let r = req.send().await.unwrap();
-        let status = r.status();
-        let text = r.text().await.unwrap();
-        let v = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
-        (status, v)
+        Lan::send(self.client.get(format!("{}{path}", self.url)), token).await
     }
 
     pub async fn login(&self, counter: u32) -> String {
