@@ -88,6 +88,8 @@ try {
   await board.waitForFunction(
     () => document.querySelector("[data-testid=counter-1]")?.classList.contains("serving"), null, { timeout: 2000 });
   check(true, "the S key starts serving and the board follows");
+  // The clerk's own view has caught up too (Done is enabled only while serving).
+  await clerk.waitForSelector("#act-done:not([disabled])", { timeout: 5000 });
 
   // The hub dies and comes back on the same port.
   hub.kill("SIGKILL");
@@ -96,6 +98,7 @@ try {
   check(true, "the board notices the hub is gone");
   hub = startHub();
   await waitUp();
+  await clerk.waitForSelector("#act-done:not([disabled])", { timeout: 5000 });
   await clerk.keyboard.press("d");
   await clerk.waitForFunction(() => document.querySelector("[data-testid=current]").textContent === "—", null, { timeout: 10000 });
   await clerk.keyboard.press("Enter");
