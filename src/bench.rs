@@ -191,16 +191,15 @@ pub fn bench_ticket(config: &Config) -> Result<Vec<TicketSize>> {
             now,
         )
     };
-    let issued = crate::hub::Issued {
-        event: crate::store::Event::for_ticket("issued", &ticket, now),
-        ticket,
-        people_ahead: 4,
-        wait: Some(crate::domain::WaitRange {
+    let default_ticket = crate::ticketing::ticket_info(
+        config,
+        &ticket,
+        4,
+        Some(crate::domain::WaitRange {
             low_minutes: 12,
             high_minutes: 15,
         }),
-    };
-    let default_ticket = crate::printer::ticket_info(config, &issued);
+    );
     let mut rows = Vec::new();
     for (name, info) in [
         ("default", default_ticket),
@@ -329,8 +328,8 @@ pub fn bench_ui(config: &Config, seconds: u64) -> Result<UiBench> {
     }
     let services: Vec<String> = config.services.iter().map(|s| s.id.clone()).collect();
     crate::ui::screenshot::init_headless()?;
-    let (kiosk, running) = crate::ui::Kiosk::start(config)?;
-    let status = running.runtime.block_on(kiosk.hub.status())?;
+    let (kiosk, app) = crate::ui::Kiosk::start(config)?;
+    let status = app.block_on(kiosk.hub.status())?;
     let ui = crate::ui::KioskUi::new(kiosk)?;
     ui.apply_status(&status);
     ui.window.show()?;
@@ -394,7 +393,7 @@ pub fn bench_ui(config: &Config, seconds: u64) -> Result<UiBench> {
     let frame_ms = frames.iter().sum::<f64>() / frames.len().max(1) as f64;
     let rss_end_mb = rss_mb();
     drop(ui);
-    drop(running);
+    app.stop();
     let _ = std::fs::remove_dir_all(&dir);
     Ok(UiBench {
         first_frame_ms,
@@ -480,7 +479,7 @@ pub fn bench_report(config: &Config, backlog: usize, points: usize) -> Result<Re
             tx.append_event(&crate::store::Event {
                 id: 0,
                 at: now,
-                kind: "issued".into(),
+                kind: crate::domain::EventKind::Issued,
                 ticket_id: Some(i as i64 + 1),
                 code: Some(format!("A{:03}", i % 1000)),
                 service_id: Some("ho-tich".into()),
@@ -632,30 +631,26 @@ pub fn bench_board(config: &Config, clients: usize, calls: usize) -> Result<Boar
         .ok_or_else(|| anyhow::anyhow!("no counter configured"))?
         .clone();
     let service = counter.services[0].clone();
-    let config = Arc::new(config);
-    let mut q = QueueService::new(
-        Arc::clone(&config),
-        Store::open(&config.db_path)?,
-        Arc::new(SystemClock),
+    let app = crate::app::App::start(
+        config,
+        crate::app::Options {
+            api: crate::app::Api::At("127.0.0.1:0".into()),
+            ..crate::app::Options::tool()
+        },
     )?;
-    for _ in 0..calls {
-        q.issue_ticket(&IssueRequest::walk_in(&service))?;
-    }
-    let (hub, handle) = crate::hub::Hub::start(q);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let config = Arc::clone(&app.config);
+    let url = format!(
+        "http://{}",
+        app.api_addr
+            .ok_or_else(|| anyhow::anyhow!("the API did not start"))?
+    );
     // Arrival times: code -> when each board read it.
     let seen: Arc<Mutex<HashMap<String, Vec<Instant>>>> = Arc::default();
-    let result = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}", listener.local_addr()?);
-        let state = crate::api::ApiState::new(handle.clone(), config.db_path.clone())?;
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(crate::api::serve(listener, state, async {
-            let _ = stopped.await;
-        }));
+    let hub = app.hub.clone();
+    let result = app.block_on(async {
+        for _ in 0..calls {
+            hub.issue_ticket(IssueRequest::walk_in(&service)).await?;
+        }
         let ready = Arc::new(tokio::sync::Semaphore::new(0));
         let mut boards = Vec::new();
         for _ in 0..clients {
@@ -667,7 +662,7 @@ pub fn bench_board(config: &Config, clients: usize, calls: usize) -> Result<Boar
                 let Ok(mut resp) = client.get(format!("{url}/api/events")).send().await else {
                     return;
                 };
-                let mut reader = crate::api::sse::Reader::new();
+                let mut reader = crate::sse::Reader::new();
                 let mut first = true;
                 while let Ok(Some(chunk)) = resp.chunk().await {
                     let now = Instant::now();
@@ -677,14 +672,9 @@ pub fn bench_board(config: &Config, clients: usize, calls: usize) -> Result<Boar
                             ready.add_permits(1);
                         }
                         if m.event == "call"
-                            && let Ok(v) = serde_json::from_str::<serde_json::Value>(&m.data)
-                            && let Some(code) = v["code"].as_str()
+                            && let Ok(call) = serde_json::from_str::<crate::wire::Call>(&m.data)
                         {
-                            seen.lock()
-                                .unwrap()
-                                .entry(code.to_string())
-                                .or_default()
-                                .push(now);
+                            seen.lock().unwrap().entry(call.code).or_default().push(now);
                         }
                     }
                 }
@@ -730,15 +720,13 @@ pub fn bench_board(config: &Config, clients: usize, calls: usize) -> Result<Boar
                 .send()
                 .await?;
         }
-        let _ = stop.send(());
-        let _ = server.await;
         for b in boards {
             b.abort();
         }
         anyhow::Ok(sent)
     });
-    drop(handle);
-    hub.join();
+    drop(hub);
+    app.stop();
     let _ = std::fs::remove_dir_all(&dir);
     let sent = result?;
     let seen = seen.lock().unwrap();

@@ -23,6 +23,7 @@ use tokio_stream::wrappers::BroadcastStream;
 
 use super::ApiState;
 use super::views;
+use crate::domain::{EventKind, Reason};
 use crate::hub::{HubError, IssueRequest};
 
 static BOARD_HTML: &str = include_str!("../../assets/web/board.html");
@@ -34,17 +35,35 @@ static OPENAPI: &str = include_str!("../../docs/openapi.yaml");
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    code: Reason,
     reason: String,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, reason: impl Into<String>) -> ApiError {
+    pub fn new(status: StatusCode, code: Reason, reason: impl Into<String>) -> ApiError {
         ApiError {
             status,
             code,
             reason: reason.into(),
         }
+    }
+}
+
+/// The HTTP status of a refusal from the hub. Exhaustive: a new reason must choose one.
+fn status_of(reason: Reason) -> StatusCode {
+    use Reason::*;
+    match reason {
+        UnknownService | UnknownCounter | UnknownPriorityGroup | TicketNotFound | NotFound
+        | UnknownAction => StatusCode::NOT_FOUND,
+        CounterDoesNotServe | Forbidden | NoKioskToken | WrongPin | NoPin => StatusCode::FORBIDDEN,
+        QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
+        HubStopped | Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        StorageError | Internal | RemoteError => StatusCode::INTERNAL_SERVER_ERROR,
+        BadJson | MissingField | UnknownEventKind => StatusCode::BAD_REQUEST,
+        Unauthorised => StatusCode::UNAUTHORIZED,
+        MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        NoCurrentTicket | CounterBusy | CounterPaused | Closed | DailyCapReached
+        | NumbersExhausted | WrongTicketState => StatusCode::CONFLICT,
     }
 }
 
@@ -60,24 +79,29 @@ impl IntoResponse for ApiError {
 
 impl From<HubError> for ApiError {
     fn from(e: HubError) -> ApiError {
-        let code = e.reason_code();
-        let status = match code {
-            "unknown_service"
-            | "unknown_counter"
-            | "unknown_priority_group"
-            | "ticket_not_found" => StatusCode::NOT_FOUND,
-            "counter_does_not_serve" => StatusCode::FORBIDDEN,
-            "quota_exceeded" => StatusCode::TOO_MANY_REQUESTS,
-            "hub_stopped" => StatusCode::SERVICE_UNAVAILABLE,
-            "storage_error" => StatusCode::INTERNAL_SERVER_ERROR,
-            _ => StatusCode::CONFLICT,
-        };
-        ApiError::new(status, code, e.to_string())
+        let code = e.reason();
+        ApiError::new(status_of(code), code, e.to_string())
     }
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Reason::Internal,
+        e.to_string(),
+    )
+}
+
+/// A device event's body: a kind outside the vocabulary is `unknown_event_kind`, not
+/// `bad_json` (the vocabulary's own error message names it).
+fn device_event_body(bytes: &Bytes) -> Result<DeviceEventBody, ApiError> {
+    body(bytes).map_err(|e| {
+        if e.reason.contains("unknown EventKind") {
+            ApiError::new(StatusCode::BAD_REQUEST, Reason::UnknownEventKind, e.reason)
+        } else {
+            e
+        }
+    })
 }
 
 /// A JSON body; an empty body reads as `{}`.
@@ -88,7 +112,7 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
         bytes
     };
     serde_json::from_slice(text)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.to_string()))
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, Reason::BadJson, e.to_string()))
 }
 
 /// The token a counter's PIN signs in to: stable across restarts (the secret is in the
@@ -121,14 +145,14 @@ fn authorise_counter(state: &ApiState, headers: &HeaderMap, counter: u32) -> Res
     let Some(c) = config.counter(counter) else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
-            "unknown_counter",
+            Reason::UnknownCounter,
             format!("no counter {counter} here"),
         ));
     };
     let Some(token) = bearer(headers) else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "unauthorised",
+            Reason::Unauthorised,
             "sign in: Authorization: Bearer <counter token>",
         ));
     };
@@ -142,7 +166,7 @@ fn authorise_counter(state: &ApiState, headers: &HeaderMap, counter: u32) -> Res
     } else {
         Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "forbidden",
+            Reason::Forbidden,
             format!("this token does not open counter {counter}"),
         ))
     }
@@ -161,7 +185,7 @@ async fn login(State(state): State<ApiState>, bytes: Bytes) -> Result<Response, 
     let c = config.counter(req.counter).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            "unknown_counter",
+            Reason::UnknownCounter,
             format!("no counter {} here", req.counter),
         )
     })?;
@@ -173,12 +197,12 @@ async fn login(State(state): State<ApiState>, bytes: Bytes) -> Result<Response, 
         .into_response()),
         Some(_) => Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "wrong_pin",
+            Reason::WrongPin,
             "wrong PIN for this counter",
         )),
         None => Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "no_pin",
+            Reason::NoPin,
             "this counter has no PIN; use its token",
         )),
     }
@@ -188,7 +212,7 @@ fn counter_number(raw: &str) -> Result<u32, ApiError> {
     raw.parse().map_err(|_| {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            "unknown_counter",
+            Reason::UnknownCounter,
             format!("\"{raw}\" is not a counter number"),
         )
     })
@@ -203,9 +227,9 @@ async fn counter_view(
     authorise_counter(&state, &headers, number)?;
     let status = state.hub.status().await?;
     let config = Arc::clone(state.hub.config());
-    let db = state.db_path.clone();
+    let reader = state.reader.clone();
     let view = tokio::task::spawn_blocking(move || {
-        views::counter(&config, &db, &status, number, chrono::Utc::now())
+        reader.with(|s| views::counter(&config, s, &status, number, chrono::Utc::now()))
     })
     .await
     .map_err(internal)?
@@ -225,7 +249,7 @@ fn required(v: Option<String>, what: &'static str) -> Result<String, ApiError> {
     v.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            "missing_field",
+            Reason::MissingField,
             format!("this action needs \"{what}\""),
         )
     })
@@ -257,7 +281,7 @@ async fn counter_action(
         other => {
             return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
-                "unknown_action",
+                Reason::UnknownAction,
                 format!(
                     "no action \"{other}\"; actions: call-next, call, recall, serve, done, \
                      no-show, transfer, pause, resume"
@@ -273,7 +297,7 @@ fn authorise_kiosk(state: &ApiState, headers: &HeaderMap) -> Result<(), ApiError
     let Some(expected) = config.api_kiosk_token.as_deref() else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "no_kiosk_token",
+            Reason::NoKioskToken,
             "this hub takes nothing from other kiosks ([api] kiosk_token is not set)",
         ));
     };
@@ -281,12 +305,12 @@ fn authorise_kiosk(state: &ApiState, headers: &HeaderMap) -> Result<(), ApiError
         Some(t) if same(t, expected) => Ok(()),
         Some(_) => Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "forbidden",
+            Reason::Forbidden,
             "wrong kiosk token",
         )),
         None => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "unauthorised",
+            Reason::Unauthorised,
             "Authorization: Bearer <kiosk token> required",
         )),
     }
@@ -295,7 +319,7 @@ fn authorise_kiosk(state: &ApiState, headers: &HeaderMap) -> Result<(), ApiError
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DeviceEventBody {
-    kind: String,
+    kind: EventKind,
     ticket: Option<crate::domain::Ticket>,
     #[serde(default)]
     detail: serde_json::Value,
@@ -308,24 +332,21 @@ async fn device_event(
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
     authorise_kiosk(&state, &headers)?;
-    let b: DeviceEventBody = body(&bytes)?;
-    let Some(kind) = crate::hub::service::DEVICE_EVENT_KINDS
-        .iter()
-        .find(|k| **k == b.kind)
-    else {
+    let b = device_event_body(&bytes)?;
+    if !b.kind.is_device() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
-            "unknown_event_kind",
+            Reason::UnknownEventKind,
             format!(
                 "unknown device event \"{}\"; known: {}",
                 b.kind,
-                crate::hub::service::DEVICE_EVENT_KINDS.join(", ")
+                EventKind::list(EventKind::DEVICE)
             ),
         ));
-    };
+    }
     let event = state
         .hub
-        .record_device_event(kind, b.ticket, b.detail)
+        .record_device_event(b.kind, b.ticket, b.detail)
         .await?;
     Ok((StatusCode::CREATED, axum::Json(event)).into_response())
 }
@@ -434,11 +455,12 @@ impl Default for BoardFeed {
 async fn compute_board(state: &ApiState) -> Result<String, String> {
     let status = state.hub.status().await.map_err(|e| e.to_string())?;
     let config = Arc::clone(state.hub.config());
-    let db = state.db_path.clone();
-    let board = tokio::task::spawn_blocking(move || views::board(&config, &db, &status))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
+    let reader = state.reader.clone();
+    let board =
+        tokio::task::spawn_blocking(move || reader.with(|s| views::board(&config, s, &status)))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
     serde_json::to_string(&board).map_err(|e| e.to_string())
 }
 
@@ -455,7 +477,7 @@ pub async fn run_feed(state: ApiState) {
     };
     match compute_board(&state).await {
         Ok(j) => publish(j),
-        Err(e) => eprintln!("board: {e}"),
+        Err(e) => tracing::warn!(error = %e, "board feed: cannot compute the board"),
     }
     // A call goes out at once, before the board is recomputed: that is the latency a citizen
     // notices.
@@ -483,7 +505,7 @@ pub async fn run_feed(state: ApiState) {
         }
         match compute_board(&state).await {
             Ok(j) => publish(j),
-            Err(e) => eprintln!("board: {e}"),
+            Err(e) => tracing::warn!(error = %e, "board feed: cannot compute the board"),
         }
     }
 }
@@ -512,7 +534,7 @@ pub fn routes() -> Router<ApiState> {
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,
-                "not_found",
+                Reason::NotFound,
                 "no such path; see /api/openapi.yaml",
             )
         })

@@ -3,7 +3,6 @@
 //! status and reader connections; writes go through the hub like every other command.
 
 pub mod lan;
-pub mod sse;
 pub mod views;
 
 use std::fmt::Write as _;
@@ -15,13 +14,16 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 
+use crate::domain::EventKind;
 use crate::hub::HubHandle;
-use crate::store::Store;
+use crate::store::{SharedStore, Store};
 
 #[derive(Clone)]
 pub struct ApiState {
     pub hub: HubHandle,
     pub db_path: PathBuf,
+    /// The API's reader connection, kept open (board feed, counter views, metrics).
+    pub reader: SharedStore,
     /// Signs the tokens counters get for their PIN (kept in the database's meta table).
     pub secret: std::sync::Arc<String>,
     pub feed: lan::BoardFeed,
@@ -33,6 +35,7 @@ impl ApiState {
         let secret = store.meta_or_init("api_secret", crate::hub::service::random_id)?;
         Ok(ApiState {
             hub,
+            reader: SharedStore::new(&db_path),
             db_path,
             secret: std::sync::Arc::new(secret),
             feed: lan::BoardFeed::new(),
@@ -43,20 +46,21 @@ impl ApiState {
 /// Prometheus text exposition of the point's queues, outbox and printer.
 pub async fn metrics_text(state: &ApiState) -> Result<String, String> {
     let status = state.hub.status().await.map_err(|e| e.to_string())?;
-    let db = state.db_path.clone();
+    let reader = state.reader.clone();
     let (backlog, oldest, printer) = tokio::task::spawn_blocking(move || {
-        let mut store = Store::open(&db).map_err(|e| e.to_string())?;
-        let tx = store.read().map_err(|e| e.to_string())?;
-        let (n, oldest) = tx.outbox_backlog().map_err(|e| e.to_string())?;
-        let printer = tx
-            .last_event_of(&["printed", "printer_fault", "printer_warning"])
-            .map_err(|e| e.to_string())?
-            .and_then(|e| e.detail)
-            .and_then(|d| d["status"].as_str().map(str::to_string));
-        Ok::<_, String>((n, oldest, printer))
+        reader.with(|store| {
+            let tx = store.read()?;
+            let (n, oldest) = tx.outbox_backlog()?;
+            let printer = tx
+                .last_event_of(EventKind::PRINTER)?
+                .and_then(|e| e.detail)
+                .and_then(|d| d["status"].as_str().map(str::to_string));
+            Ok((n, oldest, printer))
+        })
     })
     .await
-    .map_err(|e| e.to_string())??;
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())?;
     fn family(out: &mut String, name: &str, help: &str) {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
     }

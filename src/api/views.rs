@@ -1,105 +1,60 @@
-//! JSON views the LAN clients read: the lobby board and a counter's queue. Built from the hub's
-//! status and a reader connection (never the write path), on the blocking pool.
-
-use std::path::Path;
+//! Builds the LAN's views (types in `crate::wire`): the lobby board and a counter's queue, from
+//! the hub's status and a reader connection (never the write path), on the blocking pool.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use crate::config::Config;
 use crate::domain::TicketState;
 use crate::hub::Status;
 use crate::store::{Event, Store, StoreError};
+pub use crate::wire::{
+    Board, Call, CounterBoard, CounterState, CounterView, ServiceBoard, TicketView,
+};
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct CounterBoard {
-    pub number: u32,
-    pub name_vi: String,
-    pub name_en: String,
-    /// The ticket called to or served at this counter now.
-    pub code: Option<String>,
-    /// idle, called, serving or paused.
-    pub state: &'static str,
-    pub paused_reason: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Call {
-    pub event_id: i64,
-    pub at: DateTime<Utc>,
-    pub code: String,
-    pub counter: u32,
-    pub counter_vi: String,
-    pub counter_en: String,
-    pub service_id: String,
-    pub recall: bool,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct ServiceBoard {
-    pub id: String,
-    pub prefix: String,
-    pub name_vi: String,
-    pub name_en: String,
-    pub waiting: u32,
-}
-
-impl ServiceBoard {
-    fn of(s: &crate::hub::service::ServiceStatus) -> ServiceBoard {
-        ServiceBoard {
-            id: s.id.clone(),
-            prefix: s.prefix.clone(),
-            name_vi: s.name_vi.clone(),
-            name_en: s.name_en.clone(),
-            waiting: s.counts.waiting,
-        }
+fn service_board(s: &crate::hub::service::ServiceStatus) -> ServiceBoard {
+    ServiceBoard {
+        id: s.id.clone(),
+        prefix: s.prefix.clone(),
+        name_vi: s.name_vi.clone(),
+        name_en: s.name_en.clone(),
+        waiting: s.counts.waiting,
     }
-}
-
-/// Everything a lobby board shows.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Board {
-    pub site_vi: String,
-    pub site_en: String,
-    pub service_day: chrono::NaiveDate,
-    pub counters: Vec<CounterBoard>,
-    /// Newest first.
-    pub last_calls: Vec<Call>,
-    pub services: Vec<ServiceBoard>,
-    pub callout: bool,
 }
 
 /// A call event as the board announces it; None for other events.
 pub fn call_of(config: &Config, e: &Event) -> Option<Call> {
-    if e.kind != "called" && e.kind != "recalled" {
+    if !e.kind.is_call() {
         return None;
     }
     let counter = e.counter?;
     let c = config.counter(counter);
+    let code = e.code.clone()?;
+    let (letters, number) = crate::domain::split_code(&code)?;
     Some(Call {
         event_id: e.id,
         at: e.at,
-        code: e.code.clone()?,
+        code,
+        letters,
+        number,
         counter,
         counter_vi: c.map(|c| c.name.vi.clone()).unwrap_or_default(),
         counter_en: c.map(|c| c.name.en.clone()).unwrap_or_default(),
         service_id: e.service_id.clone().unwrap_or_default(),
-        recall: e.kind == "recalled",
+        recall: e.kind == crate::domain::EventKind::Recalled,
     })
 }
 
-pub fn board(config: &Config, db: &Path, status: &Status) -> Result<Board, StoreError> {
-    let mut store = Store::open(db)?;
+pub fn board(config: &Config, store: &mut Store, status: &Status) -> Result<Board, StoreError> {
     let tx = store.read()?;
     let mut counters = Vec::new();
     for c in &config.counters {
         let current = tx.current_at_counter(c.number)?;
         let paused = tx.paused_reason(c.number)?;
         let state = match (&paused, current.as_ref().map(|t| t.state)) {
-            (_, Some(TicketState::Serving)) => "serving",
-            (_, Some(TicketState::Called)) => "called",
-            (Some(_), _) => "paused",
-            _ => "idle",
+            (_, Some(TicketState::Serving)) => CounterState::Serving,
+            (_, Some(TicketState::Called)) => CounterState::Called,
+            (Some(_), _) => CounterState::Paused,
+            _ => CounterState::Idle,
         };
         counters.push(CounterBoard {
             number: c.number,
@@ -120,40 +75,14 @@ pub fn board(config: &Config, db: &Path, status: &Status) -> Result<Board, Store
             .iter()
             .filter_map(|e| call_of(config, e))
             .collect(),
-        services: status.services.iter().map(ServiceBoard::of).collect(),
+        services: status.services.iter().map(service_board).collect(),
         callout: config.board_callout,
     })
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct TicketView {
-    pub code: String,
-    pub service_id: String,
-    pub priority_group: Option<String>,
-    pub state: TicketState,
-    pub arrived_at: DateTime<Utc>,
-    pub waited_minutes: i64,
-    pub recalls: u32,
-}
-
-/// What the counter page shows: the counter, its current ticket and its queue.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct CounterView {
-    pub number: u32,
-    pub name_vi: String,
-    pub name_en: String,
-    pub services: Vec<ServiceBoard>,
-    pub paused_reason: Option<String>,
-    pub current: Option<TicketView>,
-    /// Waiting tickets of the counter's services, oldest first (priority marked).
-    pub queue: Vec<TicketView>,
-    /// Every service of the point (transfer targets).
-    pub all_services: Vec<ServiceBoard>,
-}
-
 pub fn counter(
     config: &Config,
-    db: &Path,
+    store: &mut Store,
     status: &Status,
     number: u32,
     now: DateTime<Utc>,
@@ -161,7 +90,6 @@ pub fn counter(
     let Some(c) = config.counter(number) else {
         return Ok(None);
     };
-    let mut store = Store::open(db)?;
     let tx = store.read()?;
     let view = |t: crate::domain::Ticket| TicketView {
         waited_minutes: (now - t.arrived_at).num_minutes().max(0),
@@ -178,7 +106,7 @@ pub fn counter(
         .filter(|t| t.state == TicketState::Waiting && c.services.contains(&t.service_id))
         .collect();
     queue.sort_by_key(|t| (t.arrived_at, t.id));
-    let services: Vec<ServiceBoard> = status.services.iter().map(ServiceBoard::of).collect();
+    let services: Vec<ServiceBoard> = status.services.iter().map(service_board).collect();
     Ok(Some(CounterView {
         number,
         name_vi: c.name.vi.clone(),

@@ -29,17 +29,28 @@ const TONES: [(char, char); 5] = [
     ('\u{0323}', '5'), // nặng
 ];
 
-/// Lower case, marks stripped, đ -> d.
-pub fn fold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.nfd() {
-        match c {
-            'đ' | 'Đ' => out.push('d'),
-            c if ('\u{0300}'..='\u{036f}').contains(&c) => {}
-            c => out.extend(c.to_lowercase()),
-        }
+pub use crate::text::fold;
+
+/// Whether a folded word (no marks, lower case) can be a Vietnamese syllable: an optional
+/// onset, one to three vowels, an optional final consonant. "lam", "so", "do", "the", "can"
+/// can; "how", "birth", "register", "need", "is" cannot.
+pub fn is_syllable(folded: &str) -> bool {
+    const ONSETS: [&str; 27] = [
+        "ngh", "ng", "gh", "gi", "kh", "nh", "ph", "qu", "th", "tr", "ch", "b", "c", "d", "g", "h",
+        "k", "l", "m", "n", "p", "r", "s", "t", "v", "x", "",
+    ];
+    const FINALS: [&str; 9] = ["ch", "ng", "nh", "c", "m", "n", "p", "t", ""];
+    let is_vowel = |c: char| "aeiouy".contains(c);
+    if folded.is_empty() || !folded.chars().all(|c| c.is_ascii_lowercase()) {
+        return false;
     }
-    out
+    ONSETS.iter().any(|onset| {
+        let Some(rest) = folded.strip_prefix(onset) else {
+            return false;
+        };
+        let vowels = rest.chars().take_while(|c| is_vowel(*c)).count();
+        (1..=3).contains(&vowels) && FINALS.contains(&&rest[vowels..])
+    })
 }
 
 /// The exact key of one word: letter marks kept, the tone as a trailing digit (0 = none).
@@ -101,7 +112,7 @@ pub fn query_tokens(text: &str, known: &dyn Fn(&str) -> bool) -> Vec<Token> {
 }
 
 /// "kys" -> "ký", "ddang" -> "đang", "tụcc" -> "tục", when the result is a known word.
-fn repair(word: &str, known: &dyn Fn(&str) -> bool) -> Option<Token> {
+pub fn repair(word: &str, known: &dyn Fn(&str) -> bool) -> Option<Token> {
     let lower = word.to_lowercase();
     if lower.chars().all(|c| c.is_ascii_alphabetic()) {
         let mut out = String::new();
@@ -146,6 +157,20 @@ mod tests {
         assert_eq!(exact_key("hòa"), "hoa2");
         assert_ne!(exact_key("hoà"), exact_key("hoá"));
         assert_eq!(exact_key("Đất"), "đât1");
+    }
+
+    #[test]
+    fn vietnamese_syllables_without_marks_are_told_from_english_words() {
+        for w in [
+            "lam", "so", "do", "lan", "dau", "the", "can", "nghieng", "khuyen", "ban", "mat",
+        ] {
+            assert!(is_syllable(w), "{w}");
+        }
+        for w in [
+            "how", "birth", "register", "need", "is", "passport", "lost", "ddang", "kys",
+        ] {
+            assert!(!is_syllable(w), "{w}");
+        }
     }
 
     #[test]

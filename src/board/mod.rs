@@ -17,9 +17,10 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use slint::{ComponentHandle, ModelRc, VecModel};
 
-use crate::api::sse;
 use crate::callout::player::{Announcer, Output};
+use crate::sse;
 use crate::ui::{BoardAdapter, BoardCall, BoardCounter, BoardQueue, BoardWindow};
+use crate::wire::{Board, Call, CounterState};
 
 /// How long a call stays on the screen.
 const FLASH: Duration = Duration::from_secs(5);
@@ -38,20 +39,25 @@ pub struct Options {
     pub screenshot: Option<PathBuf>,
 }
 
-/// What the follower hands to the screen.
+/// What the follower hands to the screen: the hub's own messages, typed.
 #[derive(Debug, Clone)]
 pub enum Update {
     Connected(bool),
-    Board(serde_json::Value),
-    Call(serde_json::Value),
+    Board(Box<Board>),
+    Call(Call),
 }
 
-fn s(v: &serde_json::Value, k: &str) -> String {
-    v[k].as_str().unwrap_or_default().to_string()
+fn state_word(state: CounterState) -> &'static str {
+    match state {
+        CounterState::Idle => "idle",
+        CounterState::Called => "called",
+        CounterState::Serving => "serving",
+        CounterState::Paused => "paused",
+    }
 }
 
 /// "Quầy 5" -> "đến quầy số 5".
-fn where_vi(counter_vi: &str, number: u64) -> String {
+fn where_vi(counter_vi: &str, number: u32) -> String {
     let lower = counter_vi.to_lowercase();
     if lower.starts_with("quầy") {
         format!("đến quầy số {number}")
@@ -67,45 +73,46 @@ fn apply(window: &BoardWindow, flashes: &RefCell<VecDeque<BoardFlash>>, update: 
         Update::Connected(c) => a.set_connected(c),
         Update::Board(b) => {
             a.set_connected(true);
-            a.set_site_vi(s(&b, "site_vi").into());
-            a.set_site_en(s(&b, "site_en").into());
-            let list = |k: &str| b[k].as_array().cloned().unwrap_or_default();
-            let counters: Vec<BoardCounter> = list("counters")
+            a.set_site_vi(b.site_vi.as_str().into());
+            a.set_site_en(b.site_en.as_str().into());
+            let counters: Vec<BoardCounter> = b
+                .counters
                 .iter()
                 .map(|c| BoardCounter {
-                    number: c["number"].as_i64().unwrap_or(0) as i32,
-                    name_vi: s(c, "name_vi").into(),
-                    name_en: s(c, "name_en").into(),
-                    code: s(c, "code").into(),
-                    state: s(c, "state").into(),
+                    number: c.number as i32,
+                    name_vi: c.name_vi.as_str().into(),
+                    name_en: c.name_en.as_str().into(),
+                    code: c.code.clone().unwrap_or_default().into(),
+                    state: state_word(c.state).into(),
                 })
                 .collect();
             a.set_counters(ModelRc::new(VecModel::from(counters)));
-            let calls: Vec<BoardCall> = list("last_calls")
+            let calls: Vec<BoardCall> = b
+                .last_calls
                 .iter()
                 .take(6)
                 .map(|c| BoardCall {
-                    code: s(c, "code").into(),
-                    counter_vi: s(c, "counter_vi").into(),
+                    code: c.code.as_str().into(),
+                    counter_vi: c.counter_vi.as_str().into(),
                 })
                 .collect();
             a.set_calls(ModelRc::new(VecModel::from(calls)));
-            let queues: Vec<BoardQueue> = list("services")
+            let queues: Vec<BoardQueue> = b
+                .services
                 .iter()
                 .map(|q| BoardQueue {
-                    prefix: s(q, "prefix").into(),
-                    name_vi: s(q, "name_vi").into(),
-                    waiting: q["waiting"].as_i64().unwrap_or(0) as i32,
+                    prefix: q.prefix.as_str().into(),
+                    name_vi: q.name_vi.as_str().into(),
+                    waiting: q.waiting as i32,
                 })
                 .collect();
             a.set_queues(ModelRc::new(VecModel::from(queues)));
         }
         Update::Call(c) => {
-            let number = c["counter"].as_u64().unwrap_or(0);
             flashes.borrow_mut().push_back(BoardFlash {
-                code: s(&c, "code"),
-                where_vi: where_vi(&s(&c, "counter_vi"), number),
-                where_en: format!("please go to {}", s(&c, "counter_en")),
+                where_vi: where_vi(&c.counter_vi, c.counter),
+                where_en: format!("please go to {}", c.counter_en),
+                code: c.code,
             });
             if !a.get_flashing() {
                 next_flash(window, flashes);
@@ -148,13 +155,20 @@ pub async fn follow(hub: String, send: impl Fn(Update) + Send + 'static) {
             let mut reader = sse::Reader::new();
             while let Ok(Some(chunk)) = resp.chunk().await {
                 for m in reader.feed(&chunk) {
-                    let Ok(v) = serde_json::from_str::<serde_json::Value>(&m.data) else {
-                        continue;
+                    // A message that does not parse as its type is skipped (and logged): the
+                    // next board message makes the screen whole again.
+                    let update = match m.event.as_str() {
+                        "board" => {
+                            serde_json::from_str(&m.data).map(|b| Update::Board(Box::new(b)))
+                        }
+                        "call" => serde_json::from_str(&m.data).map(Update::Call),
+                        _ => continue,
                     };
-                    match m.event.as_str() {
-                        "board" => send(Update::Board(v)),
-                        "call" => send(Update::Call(v)),
-                        _ => {}
+                    match update {
+                        Ok(u) => send(u),
+                        Err(e) => {
+                            tracing::warn!(event = %m.event, error = %e, "board: message skipped")
+                        }
                     }
                 }
             }
@@ -195,7 +209,7 @@ pub fn run(opts: Options) -> Result<()> {
         match Output::device() {
             Some(o) => Some(Announcer::start(o)),
             None => {
-                eprintln!("board: no aplay or paplay found; calls are shown, not spoken");
+                tracing::warn!("board: no aplay or paplay found; calls are shown, not spoken");
                 None
             }
         }
@@ -205,26 +219,21 @@ pub fn run(opts: Options) -> Result<()> {
         .enable_all()
         .build()?;
     // Calls are spoken from the follower's side through a channel to the announcer, in order.
-    let (announce_tx, announce_rx) = std::sync::mpsc::channel::<(String, u32)>();
+    let (announce_tx, announce_rx) = std::sync::mpsc::channel::<Call>();
     let observe = {
         let callout = Arc::clone(&callout);
         move |u: &Update| match u {
-            Update::Board(b) => {
-                callout.store(b["callout"].as_bool().unwrap_or(true), Ordering::Relaxed);
-            }
+            Update::Board(b) => callout.store(b.callout, Ordering::Relaxed),
             Update::Call(c) if callout.load(Ordering::Relaxed) => {
-                let code = s(c, "code");
-                if !code.is_empty() {
-                    let _ = announce_tx.send((code, c["counter"].as_u64().unwrap_or(0) as u32));
-                }
+                let _ = announce_tx.send(c.clone());
             }
             _ => {}
         }
     };
     let announcer_thread = std::thread::spawn(move || {
-        for (code, counter) in announce_rx {
+        for c in announce_rx {
             if let Some(a) = &announcer {
-                a.announce(&code, counter);
+                a.announce(&c.code, &c.letters, c.number, c.counter);
             }
         }
         if let Some(a) = announcer {
@@ -314,6 +323,23 @@ pub fn run(opts: Options) -> Result<()> {
                 }
             },
         );
+    }
+    // Firmware: SIGTERM or Ctrl-C ends the event loop (queued calls are still said); systemd
+    // hears when the board is up, and the watchdog is fed from the UI loop itself.
+    runtime.spawn(async {
+        crate::supervise::stop_signal().await;
+        let _ = slint::invoke_from_event_loop(|| {
+            let _ = slint::quit_event_loop();
+        });
+    });
+    let notifier = Arc::new(crate::supervise::Notifier::from_env());
+    notifier.ready("showing calls");
+    let watchdog = slint::Timer::default();
+    if let Some(every) = crate::supervise::watchdog_interval() {
+        let notifier = Arc::clone(&notifier);
+        watchdog.start(slint::TimerMode::Repeated, every, move || {
+            notifier.watchdog()
+        });
     }
     if opts.windowed {
         window.show().map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -34,6 +34,8 @@ impl Output {
 
 struct Announcement {
     code: String,
+    letters: String,
+    number: u32,
     counter: u32,
 }
 
@@ -52,14 +54,14 @@ impl Announcer {
                 let mut n = 0u32;
                 for a in rx {
                     n += 1;
-                    let Some(names) = call_clips(&a.code, a.counter) else {
-                        eprintln!("callout: cannot say ticket {}", a.code);
+                    let Some(names) = call_clips(&a.letters, a.number, a.counter) else {
+                        tracing::warn!(ticket = %a.code, "callout: no clips to say this ticket");
                         continue;
                     };
                     let clip = match wav::join(&names, CLIPS) {
                         Ok(c) => c,
                         Err(e) => {
-                            eprintln!("callout: {e}");
+                            tracing::warn!(error = %e, "callout: cannot join the clips");
                             continue;
                         }
                     };
@@ -69,7 +71,7 @@ impl Announcer {
                             let path =
                                 dir.join(format!("{n:04}-{}-counter{}.wav", a.code, a.counter));
                             if let Err(e) = std::fs::write(&path, &bytes) {
-                                eprintln!("callout: {}: {e}", path.display());
+                                tracing::warn!(path = %path.display(), error = %e, "callout: cannot write the call");
                             }
                         }
                         Output::Device(cmd) => {
@@ -82,7 +84,7 @@ impl Announcer {
                                     .status()
                             });
                             if let Err(e) = played {
-                                eprintln!("callout: {}: {e}", cmd[0]);
+                                tracing::warn!(player = cmd[0], error = %e, "callout: cannot play the call");
                             }
                         }
                     }
@@ -92,10 +94,12 @@ impl Announcer {
         Announcer { tx, thread }
     }
 
-    /// Queue a call (or a recall: the same words again).
-    pub fn announce(&self, code: &str, counter: u32) {
+    /// Queue a call (or a recall: the same words again): ticket `code` is `letters` + `number`.
+    pub fn announce(&self, code: &str, letters: &str, number: u32, counter: u32) {
         let _ = self.tx.send(Announcement {
             code: code.to_string(),
+            letters: letters.to_string(),
+            number,
             counter,
         });
     }
@@ -118,9 +122,9 @@ mod tests {
     fn calls_are_said_in_order_none_cut_and_recalls_repeat() {
         let dir = tempfile::tempdir().unwrap();
         let a = Announcer::start(Output::Files(dir.path().to_path_buf()));
-        a.announce("A023", 5);
-        a.announce("B105", 2);
-        a.announce("A023", 5); // a recall
+        a.announce("A023", "A", 23, 5);
+        a.announce("B105", "B", 105, 2);
+        a.announce("A023", "A", 23, 5); // a recall
         a.finish();
         let mut files: Vec<String> = std::fs::read_dir(dir.path())
             .unwrap()
@@ -136,7 +140,7 @@ mod tests {
             ]
         );
         // Each file is the whole call: every clip, with its pauses.
-        let whole = wav::join(&call_clips("B105", 2).unwrap(), CLIPS).unwrap();
+        let whole = wav::join(&call_clips("B", 105, 2).unwrap(), CLIPS).unwrap();
         let written =
             wav::Clip::parse(&std::fs::read(dir.path().join(&files[1])).unwrap()).unwrap();
         assert_eq!(written, whole);

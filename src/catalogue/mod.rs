@@ -2,55 +2,19 @@
 //! steps, online or not) and which queue serves it. The project's own demo catalogue
 //! (assets/catalogue/demo.toml, written by us) seeds the store when nothing was imported; the
 //! assistant issue adds `kiosk catalogue import` for the national catalogue.
-//! Depends on `store` for persistence and `config` for the field -> service mapping.
+//! Depends on `store` for persistence and `config` for the field -> service mapping; the
+//! `Procedure` type itself is `domain`'s, so `store` needs nothing from here.
 
 pub mod import;
 pub mod tthc;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::config::{Config, Service};
+pub use crate::domain::{Procedure, SubmissionChannel};
 use crate::store::{Store, StoreError};
 
 static DEMO: &str = include_str!("../../assets/catalogue/demo.toml");
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Procedure {
-    pub code: String,
-    pub name: String,
-    /// The procedure field (lĩnh vực), as the national catalogue names it.
-    pub field: String,
-    pub level: String,
-    pub documents: Vec<String>,
-    pub fee: String,
-    pub time: String,
-    pub steps: Vec<String>,
-    /// Where it can be submitted online; empty when in person only.
-    #[serde(default)]
-    pub online: String,
-    /// Ways to submit (in person, online, post) with their own time and fee.
-    #[serde(default)]
-    pub channels: Vec<Channel>,
-    /// "number: title" of each legal document it rests on.
-    #[serde(default)]
-    pub legal_basis: Vec<String>,
-    /// The procedure's page on the national portal.
-    #[serde(default)]
-    pub url: String,
-}
-
-/// One way to submit a procedure: the form (Trực tiếp, Trực tuyến, Dịch vụ bưu chính), its
-/// processing time and fee.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Channel {
-    pub form: String,
-    pub time: String,
-    pub fee: String,
-    #[serde(default)]
-    pub description: String,
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -116,10 +80,7 @@ pub fn service_for<'c>(config: &'c Config, procedure: &Procedure) -> Option<&'c 
         })
 }
 
-/// Lower case, tones stripped: "Đăng ký" -> "dang ky". For forgiving substring search.
-pub fn fold(text: &str) -> String {
-    crate::printer::vietnamese::to_ascii(text).to_lowercase()
-}
+pub use crate::text::fold;
 
 /// Procedures whose name or field contains every word of `query` (tone-insensitive), in
 /// `field` when given, in catalogue order.

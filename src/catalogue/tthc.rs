@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::Deserialize;
 
-use super::{Channel, Procedure};
+use super::{Procedure, SubmissionChannel};
 use crate::text::nfc;
 
 /// The crawl's key for the procedure code (written in two parts so that no tracked file
@@ -212,7 +212,7 @@ static FEE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// "Hình thức nộpThời gianPhí, lệ phíMô tả" + rows of form, time, fee(s), description.
-pub fn channels(text: &str) -> Vec<Channel> {
+pub fn channels(text: &str) -> Vec<SubmissionChannel> {
     let body = text
         .strip_prefix("Hình thức nộpThời gianPhí, lệ phíMô tả")
         .unwrap_or(text);
@@ -247,7 +247,7 @@ pub fn channels(text: &str) -> Vec<Channel> {
         } else {
             time.to_lowercase()
         };
-        out.push(Channel {
+        out.push(SubmissionChannel {
             form: cap[1].to_string(),
             time,
             fee: fees.join("; "),

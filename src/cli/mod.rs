@@ -1,22 +1,23 @@
-//! Command-line roles and tools: argument parsing and wiring only. Each subcommand loads the
-//! config, opens what it needs and calls into the library; no queue logic lives here.
+//! The `kiosk` command: argument parsing and dispatch only. Each family of subcommands has its
+//! own file (`roles` for the long-running roles, `queue` for clerk and citizen actions,
+//! `printing`, `report`, `bench`, `assistant`); they load the config, start what they need
+//! through `crate::app` and call into the library. No queue logic lives here.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 mod assistant;
+mod bench;
+mod logs;
+mod printing;
+mod queue;
+mod report;
+mod roles;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use clap::{Parser, Subcommand};
 
-use crate::clock::SystemClock;
 use crate::config::Config;
-use crate::domain::Channel;
-use crate::hub::{Hub, IssueRequest, Outcome, QueueService, Status};
-use crate::printer::TicketPrinter;
-use crate::store::Store;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -261,10 +262,11 @@ pub fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    logs::init();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            tracing::error!("{e:#}");
             ExitCode::FAILURE
         }
     }
@@ -281,40 +283,11 @@ fn load_config(cli: &Cli) -> Result<Config> {
     Ok(config)
 }
 
-fn open_service(config: Config) -> Result<QueueService> {
-    let store = Store::open(&config.db_path)?;
-    Ok(QueueService::new(
-        Arc::new(config),
-        store,
-        Arc::new(SystemClock),
-    )?)
-}
-
 fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
-        Command::CheckConfig { files } => Ok(check_config(&cli, files)),
-        Command::Hub => run_hub(load_config(&cli)?),
-        Command::Centre { config } => {
-            let c = crate::centre::CentreConfig::load(config).map_err(|e| anyhow!(e))?;
-            let centre = std::sync::Arc::new(crate::centre::Centre::open(&c)?);
-            let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(async {
-                let listener = tokio::net::TcpListener::bind(&c.listen)
-                    .await
-                    .with_context(|| format!("listening on {}", c.listen))?;
-                println!(
-                    "centre receiver on http://{} ({} points registered); Ctrl-C to stop",
-                    listener.local_addr()?,
-                    c.point.len()
-                );
-                crate::centre::serve(listener, centre, async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await?;
-                anyhow::Ok(())
-            })?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::CheckConfig { files } => Ok(queue::check_config(&cli, files)),
+        Command::Hub => roles::hub(load_config(&cli)?),
+        Command::Centre { config } => roles::centre(config),
         Command::Board {
             hub,
             windowed,
@@ -324,116 +297,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
             headless,
             exit_after_calls,
             screenshot,
-        } => {
-            crate::board::run(crate::board::Options {
-                hub: hub.clone(),
-                windowed: *windowed,
-                size: *size,
-                mute: *mute,
-                audio_out: audio_out.clone(),
-                headless: *headless,
-                exit_after_calls: *exit_after_calls,
-                screenshot: screenshot.clone(),
-            })?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Catalogue { what } => assistant::catalogue(&load_config(&cli)?, what.clone()),
-        Command::Assistant { what } => assistant::assistant(&load_config(&cli)?, what.clone()),
-        Command::Report { what } => {
-            let config = std::sync::Arc::new(load_config(&cli)?);
-            match what {
-                ReportWhat::Backlog => {
-                    let mut store = Store::open(&config.db_path)?;
-                    let tx = store.read()?;
-                    let (n, oldest) = tx.outbox_backlog()?;
-                    println!(
-                        "{n} event(s) to send{}",
-                        oldest
-                            .map(|t| format!(", oldest from {t}"))
-                            .unwrap_or_default()
-                    );
-                    Ok(ExitCode::SUCCESS)
-                }
-                ReportWhat::Send => {
-                    let sender = crate::report::Sender::new(config)?;
-                    let runtime = tokio::runtime::Runtime::new()?;
-                    match runtime.block_on(sender.drain()) {
-                        Ok(n) => {
-                            println!("sent {n} event(s)");
-                            Ok(ExitCode::SUCCESS)
-                        }
-                        Err(e) => {
-                            eprintln!("error: {e}");
-                            Ok(ExitCode::FAILURE)
-                        }
-                    }
-                }
-            }
-        }
+        } => roles::board(crate::board::Options {
+            hub: hub.clone(),
+            windowed: *windowed,
+            size: *size,
+            mute: *mute,
+            audio_out: audio_out.clone(),
+            headless: *headless,
+            exit_after_calls: *exit_after_calls,
+            screenshot: screenshot.clone(),
+        }),
         Command::Run {
             windowed,
             size,
             hub,
             hub_token,
-        } => {
-            let config = load_config(&cli)?;
-            let remote = match hub {
-                Some(url) => Some(crate::ui::RemoteHub {
-                    url: url.clone(),
-                    token: hub_token
-                        .clone()
-                        .or_else(|| config.api_kiosk_token.clone())
-                        .ok_or_else(|| {
-                            anyhow!("--hub needs the hub's kiosk token: --hub-token or [api] kiosk_token")
-                        })?,
-                }),
-                None => None,
-            };
-            run_kiosk(config, *windowed, *size, remote)
-        }
+        } => roles::kiosk(load_config(&cli)?, *windowed, *size, hub, hub_token),
         Command::Screenshot {
             page,
             lang,
             size,
             out,
-        } => {
-            let mut config = load_config(&cli)?;
-            // Screenshots never touch the site's real database or printer.
-            let scratch =
-                std::env::temp_dir().join(format!("kiosk-screenshot-{}", std::process::id()));
-            config.db_path = scratch.join("kiosk.sqlite");
-            config.printer.transport = crate::config::TransportConfig::Spool {
-                dir: scratch.join("spool"),
-            };
-            let pages: Vec<&str> = if page == "all" {
-                crate::ui::PAGES.to_vec()
-            } else {
-                vec![page.as_str()]
-            };
-            let langs: Vec<&str> = match lang.as_str() {
-                "all" => vec!["vi", "en"],
-                "vi" | "en" => vec![lang.as_str()],
-                other => return Err(anyhow!("--lang {other}: use vi, en or all")),
-            };
-            let sizes: Vec<(u32, u32)> = if size == "all" {
-                vec![(1080, 1920), (1920, 1080)]
-            } else {
-                vec![parse_size(size).map_err(|e| anyhow!(e))?]
-            };
-            crate::ui::screenshot::init_headless()?;
-            let (kiosk, running) = crate::ui::Kiosk::start(config)?;
-            let status = running.runtime.block_on(kiosk.hub.status())?;
-            let ui = crate::ui::KioskUi::new(kiosk)?;
-            ui.apply_status(&status);
-            let written = crate::ui::render_pages(&ui, &pages, &langs, &sizes, out)
-                .map_err(|e| anyhow!(e))?;
-            for p in &written {
-                println!("{}", p.display());
-            }
-            drop(ui);
-            let _ = std::fs::remove_dir_all(&scratch);
-            Ok(ExitCode::SUCCESS)
-        }
+        } => roles::screenshot(load_config(&cli)?, page, lang, size, out),
+        Command::Catalogue { what } => assistant::catalogue(&load_config(&cli)?, what.clone()),
+        Command::Assistant { what } => assistant::assistant(&load_config(&cli)?, what.clone()),
+        Command::Report { what } => report::run(load_config(&cli)?, what),
         Command::Issue {
             service,
             priority,
@@ -442,321 +330,47 @@ fn run(cli: Cli) -> Result<ExitCode> {
             repeat,
             print,
             json,
-        } => {
-            let config = load_config(&cli)?;
-            let mut printer = print.then(|| TicketPrinter::from_config(&config.printer));
-            let mut q = open_service(config.clone())?;
-            let mut unprinted = 0;
-            let req = IssueRequest {
-                service_id: service.clone(),
-                priority_group: priority.clone(),
-                channel: Channel::Cli,
-                field: field.clone(),
-                citizen_id: citizen_id.clone(),
-            };
-            let mut out = std::io::stdout().lock();
-            let mut i = 0u64;
-            while *repeat == 0 || i < *repeat {
-                let issued = q.issue_ticket(&req)?;
-                // Printed only after the commit: a line on stdout means the ticket is durable.
-                if *json {
-                    writeln!(out, "{}", serde_json::to_string(&issued)?)?;
-                } else {
-                    let wait = issued
-                        .wait
-                        .map(|w| format!(", wait {}-{} min", w.low_minutes, w.high_minutes))
-                        .unwrap_or_default();
-                    writeln!(
-                        out,
-                        "issued {} id={} seq={} ({} ahead{wait})",
-                        issued.ticket.code,
-                        issued.ticket.id,
-                        issued.ticket.seq,
-                        issued.people_ahead
-                    )?;
-                }
-                out.flush()?;
-                if let Some(p) = printer.as_mut()
-                    && !print_issued(&config, &mut q, p, &issued)?
-                {
-                    unprinted += 1;
-                }
-                i += 1;
-            }
-            // 3: tickets were issued (they are valid and in the queue) but not all printed.
-            Ok(if unprinted > 0 {
-                ExitCode::from(3)
-            } else {
-                ExitCode::SUCCESS
-            })
+        } => queue::issue(
+            load_config(&cli)?,
+            queue::IssueArgs {
+                service,
+                priority: priority.as_deref(),
+                field: field.as_deref(),
+                citizen_id: citizen_id.as_deref(),
+                repeat: *repeat,
+                print: *print,
+                json: *json,
+            },
+        ),
+        Command::Call {
+            counter,
+            ticket,
+            json,
+        } => queue::call(load_config(&cli)?, *counter, ticket.as_deref(), *json),
+        Command::Counter { counter, action } => {
+            queue::counter(load_config(&cli)?, *counter, action)
         }
-        Command::PrintTest { json } => {
-            let config = load_config(&cli)?;
-            let mut p = TicketPrinter::from_config(&config.printer);
-            let mut info = crate::printer::layout::sample_ticket();
-            info.site_vi = config.site.name.vi.clone();
-            info.site_en = config.site.name.en.clone();
-            info.footer = config.printer.footer.clone();
-            let result = p.print(&info);
-            if *json {
-                let (kind, detail) = crate::printer::print_event(&result, &p.describe());
-                println!(
-                    "{}",
-                    serde_json::json!({ "result": kind, "detail": detail })
-                );
-            }
-            match result {
-                Ok(r) => {
-                    if !*json {
-                        println!(
-                            "{}: {} - printed {} bytes ({} raster) in {:.1} ms",
-                            p.describe(),
-                            r.status.as_str(),
-                            r.bytes,
-                            r.raster_bytes,
-                            r.elapsed_ms
-                        );
-                    }
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(e) => {
-                    eprintln!("{}: {e}", p.describe());
-                    Ok(ExitCode::from(3))
-                }
-            }
-        }
-        Command::PrinterStatus => {
-            let config = load_config(&cli)?;
-            let mut p = TicketPrinter::from_config(&config.printer);
-            let status = p.status();
-            let (vi, en) = status.describe_vi_en();
-            println!("{}: {} ({vi} / {en})", p.describe(), status.as_str());
-            Ok(if status.can_print() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(3)
-            })
-        }
-        Command::Reprint { code } => {
-            let config = load_config(&cli)?;
-            let mut q = open_service(config.clone())?;
-            let ticket = q.ticket_by_code(code)?;
-            let (people_ahead, wait) = q.position(&ticket)?;
-            let issued = crate::hub::Issued {
-                event: crate::store::Event::for_ticket("reprint", &ticket, ticket.issued_at),
-                ticket,
-                people_ahead,
-                wait,
-            };
-            let mut info = crate::printer::ticket_info(&config, &issued);
-            info.reprint = true;
-            let mut p = TicketPrinter::from_config(&config.printer);
-            let result = p.print(&info);
-            let (kind, detail) = crate::printer::print_event(&result, &p.describe());
-            q.record_device_event(kind, Some(&issued.ticket), detail)?;
-            match result {
-                Ok(r) => {
-                    println!("reprinted {} ({} bytes)", issued.ticket.code, r.bytes);
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(e) => {
-                    eprintln!("{}: {e}", p.describe());
-                    Ok(ExitCode::from(3))
-                }
-            }
-        }
+        Command::Cancel { code } => queue::cancel(load_config(&cli)?, code),
+        Command::Status { json } => queue::status(load_config(&cli)?, *json),
+        Command::PrintTest { json } => printing::print_test(&load_config(&cli)?, *json),
+        Command::PrinterStatus => printing::printer_status(&load_config(&cli)?),
+        Command::Reprint { code } => printing::reprint(load_config(&cli)?, code),
         Command::TicketPreview {
             service,
             priority,
             out,
             bin,
             width,
-        } => {
-            let config = load_config(&cli)?;
-            write_preview(
-                &config,
-                service,
-                priority.as_deref(),
-                out,
-                bin.as_deref(),
-                *width,
-            )?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Call {
-            counter,
-            ticket,
-            json,
-        } => {
-            let mut q = open_service(load_config(&cli)?)?;
-            let outcome = match ticket {
-                Some(code) => q.call_ticket(*counter, code)?,
-                None => q.call_next(*counter)?,
-            };
-            print_outcome(
-                &outcome,
-                *json,
-                &format!("counter {counter}: nobody is waiting"),
-            )?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Counter { counter, action } => {
-            let mut q = open_service(load_config(&cli)?)?;
-            let c = *counter;
-            let outcome = match action {
-                CounterAction::Recall => q.recall(c)?,
-                CounterAction::Serve => q.start_serving(c)?,
-                CounterAction::Done => q.finish(c)?,
-                CounterAction::NoShow => q.mark_no_show(c)?,
-                CounterAction::Transfer { service } => q.transfer(c, service)?,
-                CounterAction::Pause { reason } => q.pause(c, reason)?,
-                CounterAction::Resume => q.resume(c)?,
-            };
-            print_outcome(&outcome, false, "")?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Cancel { code } => {
-            let mut q = open_service(load_config(&cli)?)?;
-            print_outcome(&q.cancel(code)?, false, "")?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Status { json } => {
-            let config = load_config(&cli)?;
-            let mut q = open_service(config.clone())?;
-            let status = q.status()?;
-            print_result(&status, *json, |s| render_status(&config, s))
-        }
-        Command::Bench {
-            what: BenchWhat::Ui { seconds, json },
-        } => {
-            let report = crate::bench::bench_ui(&load_config(&cli)?, *seconds)?;
-            print_result(&report, *json, ToString::to_string)
-        }
-        Command::Bench {
-            what:
-                BenchWhat::Report {
-                    events,
-                    points,
-                    json,
-                },
-        } => {
-            let report = crate::bench::bench_report(&load_config(&cli)?, *events, *points)?;
-            print_result(&report, *json, ToString::to_string)
-        }
-        Command::Bench {
-            what:
-                BenchWhat::Board {
-                    clients,
-                    calls,
-                    json,
-                },
-        } => {
-            let report = crate::bench::bench_board(&load_config(&cli)?, *clients, *calls)?;
-            print_result(&report, *json, ToString::to_string)
-        }
-        Command::Bench {
-            what: BenchWhat::Ticket { json },
-        } => {
-            let rows = crate::bench::bench_ticket(&load_config(&cli)?)?;
-            print_result(&rows, *json, |r| crate::bench::render_ticket_sizes(r))
-        }
-        Command::Bench {
-            what: BenchWhat::Issue { n, json },
-        } => {
-            let report = crate::bench::bench_issue(&load_config(&cli)?, *n)?;
-            print_result(&report, *json, ToString::to_string)
-        }
+        } => printing::preview(
+            &load_config(&cli)?,
+            service,
+            priority.as_deref(),
+            out,
+            bin.as_deref(),
+            *width,
+        ),
+        Command::Bench { what } => bench::run(&load_config(&cli)?, what),
     }
-}
-
-/// Print an issued ticket and log the outcome. Returns whether it printed. On a fault the
-/// ticket stays issued: the citizen is told the number to show at the counter.
-fn print_issued(
-    config: &Config,
-    q: &mut QueueService,
-    printer: &mut TicketPrinter,
-    issued: &crate::hub::Issued,
-) -> Result<bool> {
-    let info = crate::printer::ticket_info(config, issued);
-    let result = printer.print(&info);
-    let (kind, detail) = crate::printer::print_event(&result, &printer.describe());
-    q.record_device_event(kind, Some(&issued.ticket), detail)?;
-    match result {
-        Ok(_) => Ok(true),
-        Err(e) => {
-            let (vi, en) = e.status().describe_vi_en();
-            eprintln!(
-                "ticket {} issued but not printed: {e}. {vi}: vui lòng ghi nhớ số {} và đưa cho cán bộ tại quầy. / {en}: please show number {} at the counter.",
-                issued.ticket.code, issued.ticket.code, issued.ticket.code
-            );
-            Ok(false)
-        }
-    }
-}
-
-/// The ticket the next citizen of `service` would get, drawn without issuing anything.
-fn write_preview(
-    config: &Config,
-    service: &str,
-    priority: Option<&str>,
-    out: &std::path::Path,
-    bin: Option<&std::path::Path>,
-    width: Option<u32>,
-) -> Result<()> {
-    let mut q = open_service(config.clone())?;
-    let status = q.status()?;
-    let s = config
-        .service(service)
-        .ok_or_else(|| anyhow!("unknown service \"{service}\""))?;
-    if let Some(g) = priority
-        && config.priority_group(g).is_none()
-    {
-        return Err(anyhow!("unknown priority group \"{g}\""));
-    }
-    let queue = status.services.iter().find(|x| x.id == service);
-    let now = chrono::Utc::now();
-    let number = queue.map_or(0, |x| x.counts.issued) + s.range.first;
-    let ticket = crate::domain::Ticket {
-        priority_group: priority.map(str::to_string),
-        ..crate::domain::Ticket::waiting(
-            status.service_day,
-            &s.id,
-            0,
-            number,
-            crate::domain::ticket_code(&s.prefix, number, config.number_width),
-            now,
-        )
-    };
-    let issued = crate::hub::Issued {
-        event: crate::store::Event::for_ticket("preview", &ticket, now),
-        people_ahead: queue.map_or(0, |x| x.counts.waiting),
-        wait: queue.and_then(|x| x.wait_for_new),
-        ticket,
-    };
-    let info = crate::printer::ticket_info(config, &issued);
-    let mut options = TicketPrinter::from_config(&config.printer).options();
-    if let Some(w) = width {
-        if ![576, 512, 384].contains(&w) {
-            return Err(anyhow!("--width {w}: use 576, 512 or 384"));
-        }
-        options.width_dots = w;
-    }
-    let blocks = crate::printer::layout::layout(&info);
-    let img = crate::printer::preview::render(&blocks, options.width_dots);
-    let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
-    img.write_png(std::io::BufWriter::new(file))?;
-    if let Some(bin) = bin {
-        let encoded = crate::printer::encode::encode(&blocks, options)?;
-        std::fs::write(bin, &encoded.bytes)
-            .with_context(|| format!("writing {}", bin.display()))?;
-    }
-    println!(
-        "wrote {} ({}x{} dots)",
-        out.display(),
-        img.width,
-        img.height
-    );
-    Ok(())
 }
 
 /// Print a result as pretty JSON, or as its text form.
@@ -773,157 +387,8 @@ fn print_result<T: serde::Serialize>(
     Ok(ExitCode::SUCCESS)
 }
 
-fn check_config(cli: &Cli, files: &[PathBuf]) -> ExitCode {
-    let results: Vec<(String, Result<Config, crate::config::ConfigError>)> = if files.is_empty() {
-        match &cli.config {
-            Some(p) => vec![(p.display().to_string(), Config::load(p))],
-            None => vec![(crate::config::DEMO_NAME.to_string(), Config::demo())],
-        }
-    } else {
-        files
-            .iter()
-            .map(|p| (p.display().to_string(), Config::load(p)))
-            .collect()
-    };
-    let mut failed = false;
-    for (name, result) in results {
-        match result {
-            Ok(c) => println!(
-                "{name}: ok ({} services, {} counters, {} priority groups)",
-                c.services.len(),
-                c.counters.len(),
-                c.priority_groups.len()
-            ),
-            Err(e) => {
-                failed = true;
-                eprintln!("{e}");
-                eprintln!("{name}: {} problem(s)", e.problems.len());
-            }
-        }
-    }
-    if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
-fn print_outcome(outcome: &Outcome, json: bool, nothing: &str) -> Result<()> {
-    if json {
-        println!("{}", serde_json::to_string(outcome)?);
-        return Ok(());
-    }
-    if outcome.events.is_empty() && !nothing.is_empty() {
-        println!("{nothing}");
-    }
-    for e in &outcome.events {
-        let code = e.code.as_deref().unwrap_or("-");
-        match e.counter {
-            Some(c) => println!("{} {code} (counter {c})", e.kind),
-            None => println!("{} {code}", e.kind),
-        }
-    }
-    Ok(())
-}
-
-/// The status as a plain-text table.
-pub fn render_status(config: &Config, status: &Status) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{} ({}) - service day {}",
-        config.site.name.vi, status.site, status.service_day
-    );
-    let _ = writeln!(
-        s,
-        "{:<34} {:>6} {:>7} {:>6} {:>7} {:>5} {:>7} {:>8}  wait (new)",
-        "service", "prefix", "waiting", "called", "serving", "done", "no-show", "counters",
-    );
-    for q in &status.services {
-        let wait = q
-            .wait_for_new
-            .map(|w| format!("{}-{} min", w.low_minutes, w.high_minutes))
-            .unwrap_or_else(|| "no counter open".into());
-        let label = format!("{} ({})", q.name_vi, q.id);
-        let _ = writeln!(
-            s,
-            "{:<34} {:>6} {:>7} {:>6} {:>7} {:>5} {:>7} {:>8}  {}",
-            label,
-            q.prefix,
-            q.counts.waiting,
-            q.counts.called,
-            q.counts.serving,
-            q.counts.done,
-            q.counts.no_show,
-            q.open_counters,
-            wait
-        );
-    }
-    if status.last_calls.is_empty() {
-        let _ = writeln!(s, "no calls yet");
-    } else {
-        let _ = writeln!(s, "last calls:");
-        for e in &status.last_calls {
-            let local = e.at.with_timezone(&config.site.timezone);
-            let counter = e
-                .counter
-                .and_then(|n| config.counter(n))
-                .map(|c| c.name.vi.clone())
-                .unwrap_or_else(|| "?".into());
-            let _ = writeln!(
-                s,
-                "  {} {} -> {} ({})",
-                local.format("%H:%M:%S"),
-                e.code.as_deref().unwrap_or("?"),
-                counter,
-                e.kind
-            );
-        }
-    }
-    s
-}
-
-/// The hub's HTTP server and the reporter, when configured, on `runtime`.
-fn start_background(
-    runtime: &tokio::runtime::Runtime,
-    config: &Config,
-    hub: &crate::hub::HubHandle,
-) {
-    if let Some(listen) = config.api_listen.clone() {
-        match crate::api::ApiState::new(hub.clone(), config.db_path.clone()) {
-            Ok(state) => {
-                runtime.spawn(async move {
-                    match tokio::net::TcpListener::bind(&listen).await {
-                        Ok(l) => {
-                            if let Err(e) =
-                                crate::api::serve(l, state, std::future::pending()).await
-                            {
-                                eprintln!("api on {listen}: {e}");
-                            }
-                        }
-                        Err(e) => {
-                            eprintln!("api: cannot listen on {listen}: {e} (the LAN API is off)")
-                        }
-                    }
-                });
-            }
-            Err(e) => eprintln!("api: {e} (the LAN API is off)"),
-        }
-    }
-    if config.reporting.url.is_some() {
-        match crate::report::Sender::new(std::sync::Arc::new(config.clone())) {
-            Ok(sender) => {
-                let hub = hub.clone();
-                runtime.spawn(crate::report::run(sender, hub, std::future::pending()));
-            }
-            Err(e) => eprintln!("reporting is off: {e}"),
-        }
-    }
-}
-
 /// "1080x1920" -> (1080, 1920).
-fn parse_size(s: &str) -> Result<(u32, u32), String> {
+pub(crate) fn parse_size(s: &str) -> Result<(u32, u32), String> {
     let (w, h) = s
         .split_once('x')
         .ok_or_else(|| format!("\"{s}\" is not a size like 1080x1920"))?;
@@ -937,78 +402,4 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
         return Err(format!("\"{s}\": each side must be 320 to 8192 pixels"));
     }
     Ok((w, h))
-}
-
-/// The touchscreen with the hub in this process.
-fn run_kiosk(
-    config: Config,
-    windowed: bool,
-    size: Option<(u32, u32)>,
-    remote: Option<crate::ui::RemoteHub>,
-) -> Result<ExitCode> {
-    use slint::ComponentHandle;
-    let started = std::time::Instant::now();
-    let local = remote.is_none();
-    let (kiosk, running) = crate::ui::Kiosk::start_with(config.clone(), remote)?;
-    // A kiosk working through another hub serves no API and reports nothing itself.
-    if local {
-        start_background(&running.runtime, &config, &kiosk.hub);
-    }
-    let ui = crate::ui::KioskUi::new(kiosk).map_err(|e| {
-        anyhow!("cannot open the kiosk window ({e}); is a display available? `kiosk hub` runs without one")
-    })?;
-    if let Some((w, h)) = size {
-        ui.window.window().set_size(slint::PhysicalSize::new(w, h));
-    }
-    if !windowed {
-        ui.window.window().set_fullscreen(true);
-    }
-    // Report the first frame: the time from start until the event loop first runs.
-    let t0 = started;
-    slint::Timer::single_shot(std::time::Duration::ZERO, move || {
-        eprintln!(
-            "first frame after {:.0} ms",
-            t0.elapsed().as_secs_f64() * 1000.0
-        );
-    });
-    ui.window.run()?;
-    drop(ui);
-    drop(running);
-    Ok(ExitCode::SUCCESS)
-}
-
-fn run_hub(config: Config) -> Result<ExitCode> {
-    let db = config.db_path.clone();
-    let service = open_service(config.clone())
-        .with_context(|| format!("opening the database {}", db.display()))?;
-    let (hub, handle) = Hub::start(service);
-    let runtime = tokio::runtime::Runtime::new()?;
-    start_background(&runtime, &config, &handle);
-    runtime.block_on(async {
-        let status = handle.status().await?;
-        print!("{}", render_status(&config, &status));
-        println!(
-            "hub running on {} (database {}); Ctrl-C to stop",
-            config.site.path(),
-            db.display()
-        );
-        let mut events = handle.subscribe();
-        loop {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => break,
-                e = events.recv() => match e {
-                    Ok(e) => println!("event {} {} {}", e.kind, e.code.unwrap_or_default(),
-                        e.counter.map(|c| format!("counter {c}")).unwrap_or_default()),
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                        eprintln!("(missed {n} events in the log view)");
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                },
-            }
-        }
-        anyhow::Ok(())
-    })?;
-    drop(handle);
-    hub.join();
-    Ok(ExitCode::SUCCESS)
 }

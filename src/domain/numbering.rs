@@ -82,6 +82,19 @@ pub fn ticket_code(prefix: &str, number: u32, width: usize) -> String {
     format!("{prefix}{number:0width$}")
 }
 
+/// A ticket code split into its letters and its number: "A023" -> ("A", 23).
+pub fn split_code(code: &str) -> Option<(String, u32)> {
+    let letters: String = code
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
+    let digits = &code[letters.len()..];
+    if letters.is_empty() || digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Some((letters.to_ascii_uppercase(), digits.parse().ok()?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use service::{IssueRequest, Issued, Outcome, QueueError, QueueService, Status};
 
+use crate::domain::{EventKind, Reason};
 use crate::store::Event;
 
 /// Commands the hub applies. Each carries the channel its answer goes back on.
@@ -30,8 +31,11 @@ enum Command {
     Pause(u32, String, Reply),
     Resume(u32, Reply),
     Status(oneshot::Sender<Result<Status, QueueError>>),
+    Lookup(String, oneshot::Sender<Result<Located, QueueError>>),
+    /// The watchdog's question: is the hub thread getting to its commands?
+    Ping(oneshot::Sender<Result<(), QueueError>>),
     DeviceEvent(
-        &'static str,
+        EventKind,
         Option<Box<crate::domain::Ticket>>,
         serde_json::Value,
         oneshot::Sender<Result<Event, QueueError>>,
@@ -39,6 +43,9 @@ enum Command {
 }
 
 type Reply = oneshot::Sender<Result<Outcome, QueueError>>;
+
+/// Today's ticket with a code, the people ahead of it now and its wait estimate.
+pub type Located = (crate::domain::Ticket, u32, Option<crate::domain::WaitRange>);
 
 #[derive(Debug, Error)]
 pub enum HubError {
@@ -49,10 +56,15 @@ pub enum HubError {
 }
 
 impl HubError {
+    /// The refusal's wire word.
     pub fn reason_code(&self) -> &'static str {
+        self.reason().as_str()
+    }
+
+    pub fn reason(&self) -> Reason {
         match self {
-            HubError::Stopped => "hub_stopped",
-            HubError::Queue(q) => q.reason_code(),
+            HubError::Stopped => Reason::HubStopped,
+            HubError::Queue(q) => q.reason(),
         }
     }
 }
@@ -74,7 +86,7 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// Start the hub thread around a queue service.
+    /// Start the hub thread around a queue service. Panics only if the OS refuses a thread.
     pub fn start(service: QueueService) -> (Hub, HubHandle) {
         let (commands, rx) = mpsc::channel(COMMAND_BUFFER);
         let (events, _) = broadcast::channel(EVENT_BUFFER);
@@ -128,6 +140,16 @@ fn run(
             }
             Command::Status(reply) => {
                 let _ = reply.send(service.status());
+            }
+            Command::Ping(reply) => {
+                let _ = reply.send(Ok(()));
+            }
+            Command::Lookup(code, reply) => {
+                let located = service.ticket_by_code(&code).and_then(|t| {
+                    let (ahead, wait) = service.position(&t)?;
+                    Ok((t, ahead, wait))
+                });
+                let _ = reply.send(located);
             }
             Command::DeviceEvent(kind, ticket, detail, reply) => {
                 let result = service.record_device_event(kind, ticket.as_deref(), detail);
@@ -241,10 +263,21 @@ impl HubHandle {
         self.ask(Command::Status).await
     }
 
-    /// Add a device event (see `service::DEVICE_EVENT_KINDS`) to the log and broadcast it.
+    /// Answers once the hub thread has reached this command (for the watchdog).
+    pub async fn ping(&self) -> Result<(), HubError> {
+        self.ask(Command::Ping).await
+    }
+
+    /// Today's ticket `code`, with the people ahead of it and its wait now.
+    pub async fn lookup(&self, code: &str) -> Result<Located, HubError> {
+        let code = code.to_string();
+        self.ask(|r| Command::Lookup(code, r)).await
+    }
+
+    /// Add a device event (one of `EventKind::DEVICE`) to the log and broadcast it.
     pub async fn record_device_event(
         &self,
-        kind: &'static str,
+        kind: EventKind,
         ticket: Option<crate::domain::Ticket>,
         detail: serde_json::Value,
     ) -> Result<Event, HubError> {

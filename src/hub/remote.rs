@@ -9,17 +9,19 @@ use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc};
 
-use super::service::{QueueError, reason_code_of};
+use super::service::QueueError;
 use super::{COMMAND_BUFFER, Command, EVENT_BUFFER, HubHandle};
 use crate::config::Config;
+use crate::domain::{EventKind, Reason};
+use crate::sse;
 use crate::store::Event;
 
 /// The hub's refusal as a queue error (same reason codes, so the screen says the same thing).
 fn refused(status: reqwest::StatusCode, body: &str) -> QueueError {
     let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
     QueueError::Remote {
-        code: reason_code_of(v["error"].as_str().unwrap_or("remote_error")),
-        reason: v["reason"]
+        reason: Reason::from_remote(v["error"].as_str().unwrap_or("remote_error")),
+        message: v["reason"]
             .as_str()
             .map(str::to_string)
             .unwrap_or_else(|| format!("the hub answered {status}")),
@@ -28,8 +30,8 @@ fn refused(status: reqwest::StatusCode, body: &str) -> QueueError {
 
 fn unreachable(e: impl std::fmt::Display) -> QueueError {
     QueueError::Remote {
-        code: "hub_stopped",
-        reason: format!("the hub cannot be reached: {e}"),
+        reason: Reason::HubStopped,
+        message: format!("the hub cannot be reached: {e}"),
     }
 }
 
@@ -43,8 +45,8 @@ async fn call<T: serde::de::DeserializeOwned>(
         return Err(refused(status, &text));
     }
     serde_json::from_str(&text).map_err(|e| QueueError::Remote {
-        code: "internal",
-        reason: format!("unexpected answer from the hub: {e}"),
+        reason: Reason::Internal,
+        message: format!("unexpected answer from the hub: {e}"),
     })
 }
 
@@ -123,14 +125,14 @@ pub fn connect(
                 if let Ok(mut resp) = client.get(format!("{base}/api/events")).send().await
                     && resp.status().is_success()
                 {
-                    let mut reader = crate::api::sse::Reader::new();
+                    let mut reader = sse::Reader::new();
                     while let Ok(Some(chunk)) = resp.chunk().await {
-                        for m in reader.feed(&chunk) {
+                        for _message in reader.feed(&chunk) {
                             n += 1;
                             let _ = events.send(Event {
                                 id: n,
                                 at: chrono::Utc::now(),
-                                kind: format!("hub_{}", m.event),
+                                kind: EventKind::HubChanged,
                                 ticket_id: None,
                                 code: None,
                                 service_id: None,

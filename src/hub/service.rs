@@ -13,8 +13,8 @@ use thiserror::Error;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::{
-    self, Channel, LifecycleError, NumberingError, QuotaDenied, RecallOutcome, Ticket, TicketState,
-    WaitRange,
+    self, Channel, EventKind, LifecycleError, NumberingError, QuotaDenied, Reason, RecallOutcome,
+    Ticket, TicketState, WaitRange,
 };
 use crate::store::{Event, NewTicket, ServiceCounts, Store, StoreError, Tx};
 
@@ -52,67 +52,37 @@ pub enum QueueError {
     #[error("{0}")]
     Store(#[from] StoreError),
     /// Refused by the hub this kiosk works through (`kiosk run --hub`).
-    #[error("{reason}")]
-    Remote { code: &'static str, reason: String },
-}
-
-/// Every reason code the hub's API may answer with, as static strings (a remote kiosk maps the
-/// hub's answers back onto them).
-pub const REASON_CODES: &[&str] = &[
-    "unknown_service",
-    "unknown_counter",
-    "unknown_priority_group",
-    "counter_does_not_serve",
-    "no_current_ticket",
-    "counter_busy",
-    "counter_paused",
-    "ticket_not_found",
-    "unknown_event_kind",
-    "closed",
-    "daily_cap_reached",
-    "numbers_exhausted",
-    "quota_exceeded",
-    "wrong_ticket_state",
-    "storage_error",
-    "hub_stopped",
-    "bad_json",
-    "missing_field",
-    "unauthorised",
-    "forbidden",
-    "no_kiosk_token",
-    "internal",
-    "not_found",
-];
-
-/// A reason code as its static string ("remote_error" when unknown).
-pub fn reason_code_of(code: &str) -> &'static str {
-    REASON_CODES
-        .iter()
-        .find(|c| **c == code)
-        .copied()
-        .unwrap_or("remote_error")
+    #[error("{message}")]
+    Remote { reason: Reason, message: String },
 }
 
 impl QueueError {
-    /// A short stable name for the kind of refusal (API error bodies, logs).
+    /// The refusal's wire word (API error bodies, logs): `self.reason().as_str()`.
     pub fn reason_code(&self) -> &'static str {
+        self.reason().as_str()
+    }
+
+    /// Which kind of refusal this is.
+    pub fn reason(&self) -> Reason {
         match self {
-            QueueError::UnknownService { .. } => "unknown_service",
-            QueueError::UnknownCounter { .. } => "unknown_counter",
-            QueueError::UnknownPriorityGroup { .. } => "unknown_priority_group",
-            QueueError::CounterDoesNotServe { .. } => "counter_does_not_serve",
-            QueueError::NoCurrentTicket { .. } => "no_current_ticket",
-            QueueError::CounterBusy { .. } => "counter_busy",
-            QueueError::CounterPaused { .. } => "counter_paused",
-            QueueError::TicketNotFound { .. } => "ticket_not_found",
-            QueueError::UnknownEventKind { .. } => "unknown_event_kind",
-            QueueError::Closed { .. } => "closed",
-            QueueError::Numbering(NumberingError::DailyCapReached { .. }) => "daily_cap_reached",
-            QueueError::Numbering(_) => "numbers_exhausted",
-            QueueError::Quota(_) => "quota_exceeded",
-            QueueError::Lifecycle(_) => "wrong_ticket_state",
-            QueueError::Store(_) => "storage_error",
-            QueueError::Remote { code, .. } => code,
+            QueueError::UnknownService { .. } => Reason::UnknownService,
+            QueueError::UnknownCounter { .. } => Reason::UnknownCounter,
+            QueueError::UnknownPriorityGroup { .. } => Reason::UnknownPriorityGroup,
+            QueueError::CounterDoesNotServe { .. } => Reason::CounterDoesNotServe,
+            QueueError::NoCurrentTicket { .. } => Reason::NoCurrentTicket,
+            QueueError::CounterBusy { .. } => Reason::CounterBusy,
+            QueueError::CounterPaused { .. } => Reason::CounterPaused,
+            QueueError::TicketNotFound { .. } => Reason::TicketNotFound,
+            QueueError::UnknownEventKind { .. } => Reason::UnknownEventKind,
+            QueueError::Closed { .. } => Reason::Closed,
+            QueueError::Numbering(NumberingError::DailyCapReached { .. }) => {
+                Reason::DailyCapReached
+            }
+            QueueError::Numbering(_) => Reason::NumbersExhausted,
+            QueueError::Quota(_) => Reason::QuotaExceeded,
+            QueueError::Lifecycle(_) => Reason::WrongTicketState,
+            QueueError::Store(_) => Reason::StorageError,
+            QueueError::Remote { reason, .. } => *reason,
         }
     }
 }
@@ -171,7 +141,7 @@ pub struct ServiceStatus {
     /// Whether a new ticket can be issued now; when not, `refusal` says why
     /// (`closed`, `daily_cap_reached`, `numbers_exhausted`).
     pub accepting: bool,
-    pub refusal: Option<std::borrow::Cow<'static, str>>,
+    pub refusal: Option<Reason>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -191,9 +161,6 @@ pub struct QueueService {
     /// The service day whose stale identity hashes were last purged.
     purged_for: Option<NaiveDate>,
 }
-
-/// Events devices add to the audit log (the queue's own kinds are written by its commands).
-pub const DEVICE_EVENT_KINDS: &[&str] = &["printed", "printer_fault", "printer_warning"];
 
 /// How many finished services refine the configured average service time.
 const SERVICE_TIME_SAMPLES: u32 = 20;
@@ -365,7 +332,7 @@ impl QueueService {
             citizen_hash,
         })?;
         let event = tx.append_event(
-            &Event::for_ticket("issued", &ticket, now)
+            &Event::for_ticket(EventKind::Issued, &ticket, now)
                 .with_detail(serde_json::json!({ "channel": ticket.channel.as_str() })),
         )?;
         let people_ahead = tx.waiting_ahead(&ticket)?;
@@ -433,7 +400,7 @@ fn settle_counter(
         }
         current.finish(counter, now)?;
         tx.update_ticket(&current)?;
-        events.push(tx.append_event(&Event::for_ticket("done", &current, now))?);
+        events.push(tx.append_event(&Event::for_ticket(EventKind::Done, &current, now))?);
     }
     Ok(())
 }
@@ -464,7 +431,7 @@ impl QueueService {
         ticket.call(counter, now)?;
         tx.update_ticket(&ticket)?;
         tx.set_normal_streak(counter, next.normal_streak)?;
-        events.push(tx.append_event(&Event::for_ticket("called", &ticket, now))?);
+        events.push(tx.append_event(&Event::for_ticket(EventKind::Called, &ticket, now))?);
         tx.commit()?;
         Ok(Outcome {
             ticket: Some(ticket),
@@ -495,7 +462,7 @@ impl QueueService {
         tx.update_ticket(&ticket)?;
         events.push(
             tx.append_event(
-                &Event::for_ticket("called", &ticket, now)
+                &Event::for_ticket(EventKind::Called, &ticket, now)
                     .with_detail(serde_json::json!({ "out_of_order": true })),
             )?,
         );
@@ -533,8 +500,8 @@ impl QueueService {
         let max = self.config.max_recalls;
         self.with_current(counter, |t, now| {
             let kind = match t.recall(counter, max, now)? {
-                RecallOutcome::Recalled { .. } => "recalled",
-                RecallOutcome::NoShow => "no_show",
+                RecallOutcome::Recalled { .. } => EventKind::Recalled,
+                RecallOutcome::NoShow => EventKind::NoShow,
             };
             Ok(Event::for_ticket(kind, t, now)
                 .with_detail(serde_json::json!({ "recalls": t.recalls })))
@@ -544,21 +511,21 @@ impl QueueService {
     pub fn start_serving(&mut self, counter: u32) -> Result<Outcome, QueueError> {
         self.with_current(counter, |t, now| {
             t.start_serving(counter, now)?;
-            Ok(Event::for_ticket("serving", t, now))
+            Ok(Event::for_ticket(EventKind::Serving, t, now))
         })
     }
 
     pub fn finish(&mut self, counter: u32) -> Result<Outcome, QueueError> {
         self.with_current(counter, |t, now| {
             t.finish(counter, now)?;
-            Ok(Event::for_ticket("done", t, now))
+            Ok(Event::for_ticket(EventKind::Done, t, now))
         })
     }
 
     pub fn mark_no_show(&mut self, counter: u32) -> Result<Outcome, QueueError> {
         self.with_current(counter, |t, now| {
             t.mark_no_show(counter, now)?;
-            Ok(Event::for_ticket("no_show", t, now))
+            Ok(Event::for_ticket(EventKind::NoShow, t, now))
         })
     }
 
@@ -568,7 +535,7 @@ impl QueueService {
         self.with_current(counter, |t, now| {
             let from = t.service_id.clone();
             t.transfer(counter, to_service)?;
-            Ok(Event::for_ticket("transferred", t, now)
+            Ok(Event::for_ticket(EventKind::Transferred, t, now)
                 .with_detail(serde_json::json!({ "from_service": from, "by_counter": counter })))
         })
     }
@@ -585,7 +552,7 @@ impl QueueService {
                 })?;
         ticket.cancel(now)?;
         tx.update_ticket(&ticket)?;
-        let event = tx.append_event(&Event::for_ticket("cancelled", &ticket, now))?;
+        let event = tx.append_event(&Event::for_ticket(EventKind::Cancelled, &ticket, now))?;
         tx.commit()?;
         Ok(Outcome {
             ticket: Some(ticket),
@@ -608,14 +575,14 @@ impl QueueService {
         let tx = self.store.write()?;
         tx.set_paused(counter, reason)?;
         let kind = if reason.is_some() {
-            "counter_paused"
+            EventKind::CounterPaused
         } else {
-            "counter_resumed"
+            EventKind::CounterResumed
         };
         let event = tx.append_event(&Event {
             id: 0,
             at: now,
-            kind: kind.into(),
+            kind,
             ticket_id: None,
             code: None,
             service_id: None,
@@ -631,17 +598,17 @@ impl QueueService {
     }
 
     /// Record something a device did (printed a ticket, reported a fault) in the audit log,
-    /// so that reporting sends it to the centre. `kind` must be one of `DEVICE_EVENT_KINDS`.
+    /// so that reporting sends it to the centre. `kind` must be one of `EventKind::DEVICE`.
     pub fn record_device_event(
         &mut self,
-        kind: &str,
+        kind: EventKind,
         ticket: Option<&Ticket>,
         detail: serde_json::Value,
     ) -> Result<Event, QueueError> {
-        if !DEVICE_EVENT_KINDS.contains(&kind) {
+        if !kind.is_device() {
             return Err(QueueError::UnknownEventKind {
                 kind: kind.to_string(),
-                known: DEVICE_EVENT_KINDS.join(", "),
+                known: EventKind::list(EventKind::DEVICE),
             });
         }
         let now = self.clock.now();
@@ -650,7 +617,7 @@ impl QueueService {
             None => Event {
                 id: 0,
                 at: now,
-                kind: kind.to_string(),
+                kind,
                 ticket_id: None,
                 code: None,
                 service_id: None,
@@ -717,17 +684,17 @@ impl QueueService {
             let so_far = tx.issued_so_far(today, &s.id)?;
             let span = s.range.last - s.range.first + 1;
             st.refusal = if closed {
-                Some("closed".into())
+                Some(Reason::Closed)
             } else if s.daily_cap.is_some_and(|cap| so_far.count >= cap) {
-                Some("daily_cap_reached".into())
+                Some(Reason::DailyCapReached)
             } else if !s.range.wrap && so_far.count >= span {
-                Some("numbers_exhausted".into())
+                Some(Reason::NumbersExhausted)
             } else {
                 None
             };
             st.accepting = st.refusal.is_none();
         }
-        let last_calls = tx.recent_events(&["called", "recalled"], 10)?;
+        let last_calls = tx.recent_events(&[EventKind::Called, EventKind::Recalled], 10)?;
         Ok(Status {
             site: config.site.path(),
             service_day: today,

@@ -18,7 +18,8 @@ use escpos::utils::{JustifyMode, Protocol, QRCodeCorrectionLevel, QRCodeModel, Q
 use super::bitmap::{Bitmap, defuse_realtime_patterns};
 use super::font::{self, Weight};
 use super::layout::{Block, Size};
-use super::vietnamese::{encode_tcvn3, to_ascii};
+use super::vietnamese::encode_tcvn3;
+use crate::text::to_ascii;
 
 /// How Vietnamese reaches the paper.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,14 +1,15 @@
 //! Tickets on thermal printers, in layers: `layout` (what the ticket says), `encode` (ESC/POS
 //! bytes in raster, code-page or ASCII Vietnamese), `preview` (the same ticket as a PNG),
 //! `status` (parsing the printer's replies), `transport` (serial, USB device file, TCP, spool).
-//! `TicketPrinter` ties them together: check status, send, report. It knows nothing of queues;
-//! `ticket_info` turns an issued ticket and the config into what is printed.
+//! `TicketPrinter` ties them together: check status, send, report. It knows nothing of queues,
+//! the hub or the site config: `crate::ticketing` turns an issued ticket into a `TicketInfo`.
 
 pub mod bitmap;
 pub mod encode;
 pub mod font;
 pub mod layout;
 pub mod preview;
+pub mod settings;
 pub mod status;
 pub mod transport;
 pub mod vietnamese;
@@ -18,10 +19,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::config::{Config, PrinterConfig, TransportConfig};
-use crate::hub::Issued;
 pub use encode::{EncodeOptions, Encoded, VietnameseMode};
 pub use layout::{Block, TicketInfo};
+pub use settings::{PrinterConfig, TransportConfig};
 pub use status::PrinterStatus;
 use transport::{
     DeviceFileTransport, Job, SerialTransport, SpoolTransport, TcpTransport, Transport,
@@ -192,83 +192,8 @@ impl TicketPrinter {
     }
 }
 
-/// The audit-log event for a print attempt: `printed`, `printer_warning` (printed, paper near
-/// end) or `printer_fault` (not printed), with what happened.
-pub fn print_event(
-    result: &Result<PrintReport, PrintError>,
-    transport: &str,
-) -> (&'static str, serde_json::Value) {
-    match result {
-        Ok(r) if r.status == PrinterStatus::PaperNearEnd => (
-            "printer_warning",
-            serde_json::json!({ "status": r.status, "bytes": r.bytes, "transport": transport }),
-        ),
-        Ok(r) => (
-            "printed",
-            serde_json::json!({ "status": r.status, "bytes": r.bytes, "transport": transport }),
-        ),
-        Err(e) => (
-            "printer_fault",
-            serde_json::json!({ "status": e.status(), "error": e.to_string(), "transport": transport }),
-        ),
-    }
-}
-
 fn sanitize(code: &str) -> String {
     code.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect()
-}
-
-/// Fill the QR template: {site}, {day}, {code}, {id}.
-pub fn qr_payload(template: &str, config: &Config, issued: &Issued) -> String {
-    template
-        .replace("{site}", &config.site.path())
-        .replace(
-            "{day}",
-            &issued.ticket.service_day.format("%Y-%m-%d").to_string(),
-        )
-        .replace("{code}", &issued.ticket.code)
-        .replace("{id}", &issued.ticket.id.to_string())
-}
-
-/// What to print for an issued ticket.
-pub fn ticket_info(config: &Config, issued: &Issued) -> TicketInfo {
-    let t = &issued.ticket;
-    let service = config.service(&t.service_id);
-    let names = |n: Option<&crate::config::Names>| {
-        n.map(|n| (n.vi.clone(), n.en.clone()))
-            .unwrap_or_else(|| (t.service_id.clone(), t.service_id.clone()))
-    };
-    let (service_vi, service_en) = names(service.map(|s| &s.name));
-    let priority = t
-        .priority_group
-        .as_deref()
-        .and_then(|g| config.priority_group(g))
-        .map(|g| (g.name.vi.clone(), g.name.en.clone()));
-    TicketInfo {
-        site_vi: config.site.name.vi.clone(),
-        site_en: config.site.name.en.clone(),
-        service_vi,
-        service_en,
-        code: t.code.clone(),
-        priority,
-        people_ahead: issued.people_ahead,
-        wait: issued.wait,
-        issued_local: t
-            .issued_at
-            .with_timezone(&config.site.timezone)
-            .naive_local(),
-        counters: config
-            .counters_for(&t.service_id)
-            .map(|c| c.number)
-            .collect(),
-        qr_payload: config
-            .printer
-            .qr_payload
-            .as_deref()
-            .map(|tpl| qr_payload(tpl, config, issued)),
-        footer: config.printer.footer.clone(),
-        reprint: false,
-    }
 }

@@ -7,7 +7,6 @@
 //! shared/notes/escpos-printers.md); TCVN-3 is precomposed.
 
 use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::is_combining_mark;
 
 /// Upper half (0xA0..=0xFF) of the TCVN-3 lower-case table; ' ' marks a byte we never send.
 const LOWER_ROWS: [&str; 6] = [
@@ -77,35 +76,13 @@ pub fn encode_tcvn3(text: &str, lower_page: u8, upper_page: u8) -> (Vec<(u8, Vec
             Some(Tcvn3Byte::Upper(b)) => push(Some(upper_page), b, &mut runs),
             None => {
                 folded.push(ch);
-                for b in to_ascii(&ch.to_string()).bytes() {
+                for b in crate::text::to_ascii(&ch.to_string()).bytes() {
                     push(None, b, &mut runs);
                 }
             }
         }
     }
     (runs, folded)
-}
-
-/// Strip tones and marks: "Đăng ký tạm trú" -> "Dang ky tam tru". Punctuation outside ASCII
-/// becomes its nearest ASCII; anything else becomes '?'.
-pub fn to_ascii(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.nfd() {
-        match ch {
-            c if c.is_ascii() => out.push(c),
-            c if is_combining_mark(c) => {}
-            'đ' => out.push('d'),
-            'Đ' | 'Ð' => out.push('D'),
-            '–' | '—' | '‒' => out.push('-'),
-            '·' | '•' => out.push('-'),
-            '‘' | '’' => out.push('\''),
-            '“' | '”' => out.push('"'),
-            '…' => out.push_str("..."),
-            '\u{a0}' => out.push(' '),
-            _ => out.push('?'),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -154,11 +131,11 @@ mod tests {
 
     #[test]
     fn ascii_fold_strips_tones_and_d_bar() {
-        assert_eq!(to_ascii("Đăng ký tạm trú"), "Dang ky tam tru");
+        assert_eq!(crate::text::to_ascii("Đăng ký tạm trú"), "Dang ky tam tru");
         assert_eq!(
-            to_ascii("Người cao tuổi · 10–15 phút"),
+            crate::text::to_ascii("Người cao tuổi · 10–15 phút"),
             "Nguoi cao tuoi - 10-15 phut"
         );
-        assert_eq!(to_ascii("漢"), "?");
+        assert_eq!(crate::text::to_ascii("漢"), "?");
     }
 }

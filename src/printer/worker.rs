@@ -13,6 +13,8 @@ enum Job {
         oneshot::Sender<Result<PrintReport, PrintError>>,
     ),
     Status(oneshot::Sender<PrinterStatus>),
+    /// The watchdog's question: is the thread getting to its queue?
+    Ping(oneshot::Sender<()>),
 }
 
 /// A handle to the printer thread; cheap to clone.
@@ -22,12 +24,22 @@ pub struct PrinterHandle {
     describe: String,
 }
 
+/// The printer thread itself; join it after the last handle is gone to let it finish its queue.
+pub struct PrinterThread(std::thread::JoinHandle<()>);
+
+impl PrinterThread {
+    pub fn join(self) {
+        let _ = self.0.join();
+    }
+}
+
 impl PrinterHandle {
-    /// Start the printer thread. It ends when every handle is dropped.
-    pub fn start(mut printer: TicketPrinter) -> PrinterHandle {
+    /// Start the printer thread. It finishes the queued jobs and ends when every handle is
+    /// dropped.
+    pub fn start(mut printer: TicketPrinter) -> std::io::Result<(PrinterHandle, PrinterThread)> {
         let (jobs, rx) = mpsc::channel::<Job>();
         let describe = printer.describe();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("printer".into())
             .spawn(move || {
                 for job in rx {
@@ -38,11 +50,20 @@ impl PrinterHandle {
                         Job::Status(reply) => {
                             let _ = reply.send(printer.status());
                         }
+                        Job::Ping(reply) => {
+                            let _ = reply.send(());
+                        }
                     }
                 }
-            })
-            .unwrap_or_else(|e| panic!("cannot start the printer thread: {e}"));
-        PrinterHandle { jobs, describe }
+            })?;
+        Ok((PrinterHandle { jobs, describe }, PrinterThread(thread)))
+    }
+
+    /// Answers once the thread has reached this request in its queue (for the watchdog).
+    pub fn ping(&self) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.jobs.send(Job::Ping(tx));
+        rx
     }
 
     pub fn describe(&self) -> &str {

@@ -4,13 +4,15 @@
 //! after the centre acknowledged a batch. The sender never talks to the hub's write path, so a
 //! dead network never slows a ticket.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use std::sync::{Arc, Mutex};
+
 use crate::config::{Config, ReportingConfig};
+use crate::domain::EventKind;
 use crate::store::{Event, Store, StoreError};
 
 pub const SCHEMA: &str = "kiosk-report/1";
@@ -114,7 +116,7 @@ pub fn wire_event(site_path: &str, instance: &str, e: &Event) -> WireEvent {
         key: format!("{site_path}:{instance}:{}", e.id),
         seq: e.id,
         at: e.at,
-        kind: e.kind.clone(),
+        kind: e.kind.to_string(),
         ticket: e.code.clone(),
         service: e.service_id.clone(),
         counter: e.counter,
@@ -160,7 +162,7 @@ pub fn snapshot(
         });
     }
     let printer = tx
-        .last_event_of(&["printed", "printer_fault", "printer_warning"])?
+        .last_event_of(EventKind::PRINTER)?
         .and_then(|e| e.detail)
         .and_then(|d| d["status"].as_str().map(str::to_string));
     let (backlog, _) = tx.outbox_backlog()?;
@@ -239,7 +241,8 @@ impl Backoff {
 /// Sends the outbox to the centre. One per point.
 pub struct Sender {
     config: std::sync::Arc<Config>,
-    db_path: PathBuf,
+    /// The sender's own connection, kept for its lifetime (reads, the cursor, the budget).
+    store: Arc<Mutex<Store>>,
     site: WireSite,
     instance: String,
     client: reqwest::Client,
@@ -272,7 +275,7 @@ impl Sender {
         let token = std::env::var("KIOSK_CENTRE_TOKEN").ok().or(r.token.clone());
         Ok(Sender {
             site: wire_site(&config),
-            db_path: config.db_path.clone(),
+            store: Arc::new(Mutex::new(store)),
             config,
             instance,
             client,
@@ -285,15 +288,26 @@ impl Sender {
         &self.instance
     }
 
+    /// Run `f` on the sender's connection (a short, blocking use).
+    fn with_store<T>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut guard = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    }
+
     /// Build the next report: the next batch of unsent events, and a snapshot if given.
     pub fn next_report(
         &self,
         snapshot: Option<Snapshot>,
     ) -> Result<(Report, Option<i64>), SendError> {
-        let mut store = Store::open(&self.db_path)?;
-        let tx = store.read()?;
-        let from = tx.outbox_sent_up_to()?;
-        let events = tx.events_after(from, self.config.reporting.batch_size as u32)?;
+        let batch = self.config.reporting.batch_size as u32;
+        let events = self.with_store(|store| {
+            let tx = store.read()?;
+            let from = tx.outbox_sent_up_to()?;
+            tx.events_after(from, batch)
+        })?;
         let last = events.last().map(|e| e.id);
         let path = self.site.path();
         let report = Report {
@@ -335,17 +349,17 @@ impl Sender {
     /// Send one batch (and the snapshot, if any). Returns how many events it carried; the
     /// cursor moves only after the centre acknowledged them.
     pub async fn send_batch(&self, snapshot: Option<Snapshot>) -> Result<usize, SendError> {
-        let db = self.db_path.clone();
         let (report, last) = self.next_report(snapshot)?;
         if report.events.is_empty() && report.snapshot.is_none() {
             return Ok(0);
         }
         self.post(&report).await?;
         if let Some(last) = last {
-            let mut store = Store::open(&db)?;
-            let tx = store.write()?;
-            tx.set_outbox_sent_up_to(last)?;
-            tx.commit()?;
+            self.with_store(|store| {
+                let tx = store.write()?;
+                tx.set_outbox_sent_up_to(last)?;
+                tx.commit()
+            })?;
         }
         Ok(report.events.len())
     }
@@ -371,7 +385,7 @@ pub fn enforce_budget(store: &mut Store, max_events: u64) -> Result<u64, StoreEr
         tx.append_event(&Event {
             id: 0,
             at: Utc::now(),
-            kind: "outbox_dropped".into(),
+            kind: EventKind::OutboxDropped,
             ticket_id: None,
             code: None,
             service_id: None,
@@ -382,6 +396,51 @@ pub fn enforce_budget(store: &mut Store, max_events: u64) -> Result<u64, StoreEr
     }
     tx.commit()?;
     Ok(dropped)
+}
+
+/// The meta key where the reporter leaves its fault for `kiosk status` (absent when healthy).
+pub const FAULT_KEY: &str = "reporting_fault";
+
+/// How often a fault that goes on is logged again.
+const FAULT_RELOG: Duration = Duration::from_secs(30 * 60);
+
+/// Reporting's health as the logs and `kiosk status` see it: a fault is logged once when it
+/// starts, again every 30 minutes while it lasts, and once when it ends; not at every retry.
+#[derive(Default)]
+struct Health {
+    failing_since: Option<DateTime<Utc>>,
+    failures: u32,
+    last_logged: Option<std::time::Instant>,
+}
+
+impl Health {
+    fn failed(&mut self, sender: &Sender, e: &SendError, retry_in: Duration) {
+        self.failures += 1;
+        let since = *self.failing_since.get_or_insert_with(Utc::now);
+        let due = self.last_logged.is_none_or(|t| t.elapsed() >= FAULT_RELOG);
+        if !due {
+            return;
+        }
+        if self.failures == 1 {
+            tracing::warn!(error = %e, retry_in_s = retry_in.as_secs(), "reporting to the centre failed; retrying with backoff (logged again every 30 min while it lasts)");
+        } else {
+            tracing::warn!(error = %e, failures = self.failures, since = %since, "reporting to the centre still failing");
+        }
+        self.last_logged = Some(std::time::Instant::now());
+        let fault = serde_json::json!({
+            "since": since, "failures": self.failures, "error": e.to_string(),
+        });
+        let _ = sender.with_store(|s| s.set_meta(FAULT_KEY, Some(&fault.to_string())));
+    }
+
+    fn ok(&mut self, sender: &Sender) {
+        if let Some(since) = self.failing_since.take() {
+            tracing::info!(failures = self.failures, since = %since, "reporting to the centre works again");
+            self.failures = 0;
+            self.last_logged = None;
+            let _ = sender.with_store(|s| s.set_meta(FAULT_KEY, None));
+        }
+    }
 }
 
 /// The sender's loop: drain on every new event and every snapshot interval; back off with
@@ -401,19 +460,20 @@ pub async fn run(
             .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))),
     );
     let mut next_snapshot = tokio::time::Instant::now();
+    let mut health = Health::default();
     tokio::pin!(shutdown);
     loop {
         let snapshot = if tokio::time::Instant::now() >= next_snapshot {
             next_snapshot = tokio::time::Instant::now() + interval;
             match hub.status().await {
                 Ok(status) => {
-                    let db = sender.db_path.clone();
+                    let store = Arc::clone(&sender.store);
                     let config = sender.config.clone();
                     let uptime = started.elapsed();
                     tokio::task::spawn_blocking(move || {
-                        let mut store = Store::open(&db).ok()?;
+                        let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
                         if let Err(e) = enforce_budget(&mut store, config.reporting.max_events) {
-                            eprintln!("outbox budget: {e}");
+                            tracing::error!(error = %e, "outbox budget not enforced");
                         }
                         snapshot(&config, &status, &mut store, Utc::now(), uptime).ok()
                     })
@@ -433,11 +493,12 @@ pub async fn run(
         let wait = match result {
             Ok(_) => {
                 backoff.reset();
+                health.ok(&sender);
                 next_snapshot.saturating_duration_since(tokio::time::Instant::now())
             }
             Err(e) => {
                 let d = backoff.next_delay();
-                eprintln!("reporting: {e}; retrying in {:.1} s", d.as_secs_f64());
+                health.failed(&sender, &e, d);
                 d
             }
         };

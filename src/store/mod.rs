@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::domain::{Candidate, Channel, IssuedSoFar, Ticket, TicketState};
+use crate::domain::{Candidate, Channel, EventKind, IssuedSoFar, Ticket, TicketState};
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -34,6 +34,8 @@ pub enum StoreError {
     },
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("database connection closed")]
+    Closed,
     #[error("database row {table}#{id} is corrupt: {what}")]
     Corrupt {
         table: &'static str,
@@ -141,7 +143,7 @@ pub struct Event {
     /// Row id: a total order of everything that happened at this point.
     pub id: i64,
     pub at: DateTime<Utc>,
-    pub kind: String,
+    pub kind: EventKind,
     pub ticket_id: Option<i64>,
     pub code: Option<String>,
     pub service_id: Option<String>,
@@ -153,11 +155,11 @@ pub struct Event {
 
 impl Event {
     /// An event about a ticket, not yet stored (id 0).
-    pub fn for_ticket(kind: &str, ticket: &Ticket, at: DateTime<Utc>) -> Event {
+    pub fn for_ticket(kind: EventKind, ticket: &Ticket, at: DateTime<Utc>) -> Event {
         Event {
             id: 0,
             at,
-            kind: kind.to_string(),
+            kind,
             ticket_id: Some(ticket.id),
             code: Some(ticket.code.clone()),
             service_id: Some(ticket.service_id.clone()),
@@ -240,10 +242,20 @@ fn map_ticket(row: &Row) -> rusqlite::Result<Result<Ticket, StoreError>> {
 
 fn map_event(row: &Row) -> rusqlite::Result<Event> {
     let detail: Option<String> = row.get(8)?;
+    let word: String = row.get(2)?;
+    // The log is written only by this program; a word it does not know is a corrupt row (or a
+    // newer program's), refused rather than guessed.
+    let kind = EventKind::from_word(&word).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            2,
+            rusqlite::types::Type::Text,
+            format!("unknown event kind \"{word}\"").into(),
+        )
+    })?;
     Ok(Event {
         id: row.get(0)?,
         at: from_ms(row.get(1)?),
-        kind: row.get(2)?,
+        kind,
         ticket_id: row.get(3)?,
         code: row.get(4)?,
         service_id: row.get(5)?,
@@ -367,6 +379,74 @@ impl Store {
         };
         tx.commit()?;
         Ok(value)
+    }
+
+    /// A value from the meta table, if set.
+    pub fn meta(&mut self, key: &str) -> Result<Option<String>, StoreError> {
+        let tx = self.read()?;
+        Ok(tx
+            .tx
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Set (or with None, remove) a meta value.
+    pub fn set_meta(&mut self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        match value {
+            Some(v) => tx.tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) \
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, v],
+            )?,
+            None => tx.tx.execute("DELETE FROM meta WHERE key = ?1", [key])?,
+        };
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// One connection kept open beside the hub's writer for a long-lived reader (the board feed,
+/// the metrics, the reporter), instead of opening the database on every read. Opened on first
+/// use and again after an error. Use it from blocking code (`spawn_blocking`), not async tasks.
+#[derive(Clone)]
+pub struct SharedStore {
+    path: PathBuf,
+    conn: std::sync::Arc<std::sync::Mutex<Option<Store>>>,
+}
+
+impl SharedStore {
+    pub fn new(path: &Path) -> SharedStore {
+        SharedStore {
+            path: path.to_path_buf(),
+            conn: Default::default(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Run `f` on the kept connection; an error drops the connection so the next call reopens.
+    pub fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut guard = self
+            .conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if guard.is_none() {
+            *guard = Some(Store::open(&self.path)?);
+        }
+        let Some(store) = guard.as_mut() else {
+            return Err(StoreError::Closed);
+        };
+        let result = f(store);
+        if result.is_err() {
+            *guard = None;
+        }
+        result
     }
 }
 
@@ -583,7 +663,7 @@ impl Tx<'_> {
         )?;
         stmt.execute(params![
             ms(e.at),
-            e.kind,
+            e.kind.as_str(),
             e.ticket_id,
             e.code,
             e.service_id,
@@ -597,14 +677,17 @@ impl Tx<'_> {
     }
 
     /// The last `limit` events of `kinds`, newest first.
-    pub fn recent_events(&self, kinds: &[&str], limit: u32) -> Result<Vec<Event>, StoreError> {
+    pub fn recent_events(&self, kinds: &[EventKind], limit: u32) -> Result<Vec<Event>, StoreError> {
         let placeholders = vec!["?"; kinds.len()].join(", ");
         let sql = format!(
             "SELECT id, at, kind, ticket_id, code, service_id, counter, priority_group, detail \
              FROM events WHERE kind IN ({placeholders}) ORDER BY id DESC LIMIT {limit}"
         );
         let mut stmt = self.tx.prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(kinds.iter()), map_event)?;
+        let rows = stmt.query_map(
+            rusqlite::params_from_iter(kinds.iter().map(|k| k.as_str())),
+            map_event,
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -721,7 +804,7 @@ impl Tx<'_> {
     /// (demo, national) and `hash` identifies its content, so a re-import can tell what changed.
     pub fn upsert_procedure(
         &self,
-        p: &crate::catalogue::Procedure,
+        p: &crate::domain::Procedure,
         source: &str,
         hash: &str,
     ) -> Result<(), StoreError> {
@@ -786,8 +869,8 @@ impl Tx<'_> {
     }
 
     /// Every procedure with its channels, by field then name.
-    pub fn procedures(&self) -> Result<Vec<crate::catalogue::Procedure>, StoreError> {
-        let mut channels: std::collections::HashMap<String, Vec<crate::catalogue::Channel>> =
+    pub fn procedures(&self) -> Result<Vec<crate::domain::Procedure>, StoreError> {
+        let mut channels: std::collections::HashMap<String, Vec<crate::domain::SubmissionChannel>> =
             std::collections::HashMap::new();
         let mut stmt = self.tx.prepare_cached(
             "SELECT code, form, time, fee, description FROM procedure_channels \
@@ -796,7 +879,7 @@ impl Tx<'_> {
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
-                crate::catalogue::Channel {
+                crate::domain::SubmissionChannel {
                     form: r.get(1)?,
                     time: r.get(2)?,
                     fee: r.get(3)?,
@@ -816,7 +899,7 @@ impl Tx<'_> {
         let rows = stmt.query_map([], |r| {
             let list = |s: String| serde_json::from_str::<Vec<String>>(&s).unwrap_or_default();
             let code: String = r.get(0)?;
-            Ok(crate::catalogue::Procedure {
+            Ok(crate::domain::Procedure {
                 channels: channels.remove(&code).unwrap_or_default(),
                 code,
                 name: r.get(1)?,
@@ -920,7 +1003,7 @@ impl Tx<'_> {
     }
 
     /// The most recent event of one of `kinds`, if any.
-    pub fn last_event_of(&self, kinds: &[&str]) -> Result<Option<Event>, StoreError> {
+    pub fn last_event_of(&self, kinds: &[EventKind]) -> Result<Option<Event>, StoreError> {
         Ok(self.recent_events(kinds, 1)?.into_iter().next())
     }
 

@@ -5,43 +5,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+use slint::{ComponentHandle, ModelRc, VecModel};
 
-use super::{
-    AppWindow, AssistantAdapter, Choice, HelpAdapter, Kiosk, KioskAdapter, Page, ProceduresAdapter,
-    QueueSummary, ServicesAdapter, Theme, services_adapter,
-};
+use super::session::{go_home, set_language};
+use super::{AppWindow, Choice, Kiosk, KioskAdapter, QueueSummary, services_adapter};
 use crate::config::Config;
 use crate::hub::Status;
-
-/// Back to the start, as for a new citizen: welcome page, Vietnamese, default text and contrast,
-/// nothing chosen.
-pub fn go_home(app: &AppWindow, choice: &Rc<RefCell<Choice>>) {
-    *choice.borrow_mut() = Choice::default();
-    let k = app.global::<KioskAdapter>();
-    k.set_page(Page::Welcome);
-    k.set_notice_vi(SharedString::new());
-    k.set_notice_en(SharedString::new());
-    set_language(app, "vi");
-    let theme = app.global::<Theme>();
-    theme.set_large_text(false);
-    theme.set_high_contrast(false);
-    app.global::<ServicesAdapter>().set_busy(false);
-    app.global::<ProceduresAdapter>().set_showing_detail(false);
-    app.global::<HelpAdapter>().set_showing_guide(false);
-    app.global::<AssistantAdapter>().invoke_reset();
-}
-
-pub fn set_language(app: &AppWindow, lang: &str) {
-    // Vietnamese is the source language: the empty name selects it.
-    let bundle = if lang == "en" { "en" } else { "" };
-    if let Err(e) = slint::select_bundled_translation(bundle) {
-        eprintln!("language {lang}: {e}");
-    }
-    app.global::<KioskAdapter>()
-        .set_language(if lang == "en" { "en" } else { "vi" }.into());
-    app.global::<AssistantAdapter>().invoke_relabel();
-}
 
 /// Wire navigation and the idle timer. Returns the timer, which must stay alive.
 pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) -> Rc<slint::Timer> {

@@ -9,15 +9,18 @@ mod kiosk_adapter;
 mod procedures_adapter;
 pub mod screenshot;
 mod services_adapter;
+mod session;
 mod ticket_adapter;
+mod wording;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use crate::catalogue::Procedure;
+use crate::app::App;
 use crate::config::Config;
+use crate::domain::Procedure;
 use crate::guides::Guide;
 use crate::hub::HubHandle;
 use crate::printer::worker::PrinterHandle;
@@ -43,60 +46,30 @@ pub struct Kiosk {
     pub issuing: Arc<AtomicBool>,
 }
 
-/// What must outlive the UI: the async runtime and the hub thread (none when the kiosk works
-/// through another point's hub).
-pub struct Running {
-    pub runtime: tokio::runtime::Runtime,
-    pub hub: Option<crate::hub::Hub>,
-}
-
-/// Where the kiosk's queues live: its own hub, or another one on the LAN.
-#[derive(Debug, Clone)]
-pub struct RemoteHub {
-    pub url: String,
-    pub token: String,
-}
-
 impl Kiosk {
-    /// Open the store, start the hub, the printer thread and a small async runtime, load the
-    /// catalogue (seeding the demo one) and the guides. Problems with guide files are printed
-    /// and skipped.
-    pub fn start(config: Config) -> anyhow::Result<(Kiosk, Running)> {
+    /// Open the touchscreen's view of a point: on `config`'s own hub, or through another point's
+    /// hub with `remote` (a second kiosk in the lobby; the local database then only holds the
+    /// catalogue). Returns the kiosk and the running app, which must outlive the UI and be
+    /// stopped after it (`App::stop`).
+    pub fn start_with(config: Config, remote: Option<RemoteHub>) -> anyhow::Result<(Kiosk, App)> {
+        let app = match &remote {
+            None => App::start(config, crate::app::Options::tool())?,
+            Some(r) => App::start_remote(config, &r.url, &r.token)?,
+        };
+        let kiosk = Kiosk::on(&app)?;
+        Ok((kiosk, app))
+    }
+
+    /// As `start_with(config, None)`, with no API or reporting (screenshots, benches, tests).
+    pub fn start(config: Config) -> anyhow::Result<(Kiosk, App)> {
         Kiosk::start_with(config, None)
     }
 
-    /// As `start`; with `remote`, tickets and queues are the remote hub's (a second kiosk in the
-    /// lobby). The local database then only holds the catalogue.
-    pub fn start_with(
-        config: Config,
-        remote: Option<RemoteHub>,
-    ) -> anyhow::Result<(Kiosk, Running)> {
-        use anyhow::Context;
-        let config = Arc::new(config);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("kiosk-rt")
-            .enable_all()
-            .build()?;
-        let (hub, handle) = match &remote {
-            None => {
-                let clock = Arc::new(crate::clock::SystemClock);
-                let store = crate::store::Store::open(&config.db_path)
-                    .with_context(|| format!("opening {}", config.db_path.display()))?;
-                let service = crate::hub::QueueService::new(Arc::clone(&config), store, clock)?;
-                let (hub, handle) = crate::hub::Hub::start(service);
-                (Some(hub), handle)
-            }
-            Some(r) => (
-                None,
-                crate::hub::remote::connect(
-                    Arc::clone(&config),
-                    &r.url,
-                    &r.token,
-                    runtime.handle(),
-                ),
-            ),
-        };
+    /// The touchscreen's view of a running app: load the catalogue (seeding the demo one) and
+    /// the guides, and build the assistant's index on a thread. Problems with guide files are
+    /// logged and skipped.
+    pub fn on(app: &App) -> anyhow::Result<Kiosk> {
+        let config = Arc::clone(&app.config);
         // The catalogue is read once at start on its own connection (readers beside the hub).
         let mut reader = crate::store::Store::open(&config.db_path)?;
         let catalogue = crate::catalogue::load_or_seed(&mut reader)?;
@@ -106,10 +79,8 @@ impl Kiosk {
             .then_some(config.guides_dir.as_path());
         let (guides, problems) = crate::guides::load(guides_dir);
         for p in problems {
-            eprintln!("guide skipped: {p}");
+            tracing::warn!(problem = %p, "guide skipped");
         }
-        let printer =
-            PrinterHandle::start(crate::printer::TicketPrinter::from_config(&config.printer));
         let assistant = Arc::new(std::sync::OnceLock::new());
         {
             let assistant = Arc::clone(&assistant);
@@ -123,18 +94,33 @@ impl Kiosk {
                     ));
                 })?;
         }
-        let kiosk = Kiosk {
+        Ok(Kiosk {
             assistant,
             config,
-            hub: handle,
-            printer,
-            runtime: runtime.handle().clone(),
+            hub: app.hub.clone(),
+            printer: app.printer.clone(),
+            runtime: app.runtime().clone(),
             catalogue: Arc::new(catalogue),
             guides: Arc::new(guides),
             issuing: Arc::new(AtomicBool::new(false)),
-        };
-        Ok((kiosk, Running { runtime, hub }))
+        })
     }
+
+    /// The citizen's path (issue, print, record) over this kiosk's hub and printer.
+    pub fn ticketing(&self) -> crate::ticketing::Ticketing {
+        crate::ticketing::Ticketing::new(
+            Arc::clone(&self.config),
+            self.hub.clone(),
+            self.printer.clone(),
+        )
+    }
+}
+
+/// Where the kiosk's queues live: its own hub, or another one on the LAN.
+#[derive(Debug, Clone)]
+pub struct RemoteHub {
+    pub url: String,
+    pub token: String,
 }
 
 /// State that lives on the UI thread only: what the citizen has chosen so far.

@@ -11,8 +11,8 @@ use slint::platform::{Platform, WindowAdapter};
 
 use super::{
     AssistantAdapter, HelpAdapter, KioskAdapter, KioskUi, Page, PrintState, PriorityAdapter,
-    ProceduresAdapter, TicketAdapter, assistant_adapter, help_adapter, kiosk_adapter,
-    procedures_adapter, qr_image,
+    ProceduresAdapter, TicketAdapter, assistant_adapter, help_adapter, procedures_adapter,
+    qr_image, session,
 };
 
 /// Every page (and page state) the command can draw.
@@ -50,7 +50,7 @@ pub fn init_headless() -> Result<(), slint::PlatformError> {
 /// Put the UI into the state a page name stands for.
 fn show_page(ui: &KioskUi, page: &str) -> Result<(), String> {
     let app = &ui.window;
-    kiosk_adapter::go_home(app, &ui.choice);
+    session::go_home(app, &ui.choice);
     let k = app.global::<KioskAdapter>();
     let sample = crate::printer::layout::sample_ticket();
     let fill_ticket = |state: PrintState| {
@@ -159,7 +159,7 @@ pub fn render_pages(
         for page in pages {
             for lang in langs {
                 show_page(ui, page)?;
-                kiosk_adapter::set_language(&ui.window, lang);
+                session::set_language(&ui.window, lang);
                 let shot = ui
                     .window
                     .window()

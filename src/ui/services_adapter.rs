@@ -9,73 +9,20 @@ use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::{
     AppWindow, Choice, Kiosk, KioskAdapter, Page, PriorityAdapter, PriorityGroupTile, ServiceTile,
-    ServicesAdapter, ticket_adapter,
+    ServicesAdapter, ticket_adapter, wording,
 };
 use crate::config::Config;
 use crate::hub::Status;
-
-/// "khoảng 12-15 phút" / "about 12-15 min", or why there is no estimate.
-pub fn wait_text(wait: Option<crate::domain::WaitRange>) -> (String, String) {
-    match wait {
-        Some(w) => (
-            format!("khoảng {}-{} phút", w.low_minutes, w.high_minutes),
-            format!("about {}-{} min", w.low_minutes, w.high_minutes),
-        ),
-        None => (
-            "chưa có quầy mở".to_string(),
-            "no counter open yet".to_string(),
-        ),
-    }
-}
-
-/// Why a service takes no ticket now, in both languages.
-pub fn refusal_text(reason: &str, config: &Config) -> (String, String) {
-    match reason {
-        "closed" => {
-            let today = chrono::Utc::now()
-                .with_timezone(&config.site.timezone)
-                .date_naive();
-            let key = crate::domain::service_day::weekday_key(today);
-            let hours = config
-                .site
-                .opening_hours
-                .get(key)
-                .filter(|h| !h.is_empty())
-                .map(|h| {
-                    h.iter()
-                        .map(|(a, b)| format!("{}-{}", a.format("%H:%M"), b.format("%H:%M")))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                });
-            match hours {
-                Some(h) => (
-                    format!("Ngoài giờ tiếp nhận (hôm nay: {h})"),
-                    format!("Outside opening hours (today: {h})"),
-                ),
-                None => (
-                    "Hôm nay không tiếp nhận".to_string(),
-                    "Closed today".to_string(),
-                ),
-            }
-        }
-        "daily_cap_reached" | "numbers_exhausted" => (
-            "Đã hết số hôm nay, mời quay lại ngày làm việc tiếp theo".to_string(),
-            "No more numbers today; please come back on the next working day".to_string(),
-        ),
-        other => (other.to_string(), other.to_string()),
-    }
-}
 
 pub fn apply_status(app: &AppWindow, config: &Config, status: &Status) {
     let tiles: Vec<ServiceTile> = status
         .services
         .iter()
         .map(|s| {
-            let (wait_vi, wait_en) = wait_text(s.wait_for_new);
+            let (wait_vi, wait_en) = wording::wait_text(s.wait_for_new);
             let (reason_vi, reason_en) = s
                 .refusal
-                .as_deref()
-                .map(|r| refusal_text(r, config))
+                .map(|r| wording::refusal(r, config))
                 .unwrap_or_default();
             let fields = config
                 .service(&s.id)

@@ -1,6 +1,7 @@
-//! TicketAdapter: issuing and printing. The tap that chooses (priority or not) starts it; the
-//! hub commits the ticket durably, the ticket page shows it at once, the printer thread prints,
-//! and the outcome is logged. A printer fault leaves the number on screen with a QR code.
+//! TicketAdapter: the ticket page. The tap that chooses (priority or not) starts the citizen's
+//! path in `crate::ticketing` (commit, print, record); this adapter only puts its steps on
+//! screen: the number as soon as it is committed, then printed or the printer's fault. A fault
+//! leaves the number on screen with a QR code.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -10,35 +11,14 @@ use slint::{ComponentHandle, SharedString};
 
 use super::{
     AppWindow, Choice, Kiosk, KioskAdapter, Page, PrintState, PriorityAdapter, ServicesAdapter,
-    TicketAdapter, kiosk_adapter, qr_image, services_adapter::wait_text,
+    TicketAdapter, qr_image, session, wording,
 };
 use crate::domain::Channel;
-use crate::hub::{HubError, IssueRequest, Issued};
-use crate::printer::{PrintError, PrintReport, TicketInfo};
+use crate::hub::IssueRequest;
+use crate::ticketing::{NewTicket, PrintResult};
 
-/// Why a ticket was refused, for the citizen, in both languages.
-fn refusal(e: &HubError) -> (String, String) {
-    match e.reason_code() {
-        "closed" => (
-            "Ngoài giờ tiếp nhận hồ sơ. Mời bạn quay lại trong giờ làm việc.".into(),
-            "Outside opening hours. Please come back during opening hours.".into(),
-        ),
-        "daily_cap_reached" | "numbers_exhausted" => (
-            "Dịch vụ này đã hết số hôm nay.".into(),
-            "This service has no more numbers today.".into(),
-        ),
-        "quota_exceeded" => (
-            "Bạn đã lấy đủ số cho hôm nay (tối đa 2 số, 1 số mỗi lĩnh vực).".into(),
-            "You already have today's numbers (at most 2, one per field).".into(),
-        ),
-        _ => (
-            "Chưa lấy được số. Vui lòng thử lại hoặc hỏi cán bộ hướng dẫn.".into(),
-            "Could not take a number. Please try again or ask a staff member.".into(),
-        ),
-    }
-}
-
-fn show_issued(app: &AppWindow, kiosk: &Kiosk, issued: &Issued, info: &TicketInfo) {
+fn show_issued(app: &AppWindow, kiosk: &Kiosk, new: &NewTicket) {
+    let (issued, info) = (&new.issued, &new.info);
     let t = app.global::<TicketAdapter>();
     t.set_code(issued.ticket.code.clone().into());
     t.set_service_vi(info.service_vi.clone().into());
@@ -51,7 +31,7 @@ fn show_issued(app: &AppWindow, kiosk: &Kiosk, issued: &Issued, info: &TicketInf
         .join(", ");
     t.set_counters(counters.into());
     t.set_people_ahead(issued.people_ahead as i32);
-    let (wait_vi, wait_en) = wait_text(issued.wait);
+    let (wait_vi, wait_en) = wording::wait_text(issued.wait);
     t.set_wait_vi(wait_vi.into());
     t.set_wait_en(wait_en.into());
     let (pvi, pen) = info.priority.clone().unwrap_or_default();
@@ -73,7 +53,7 @@ fn show_issued(app: &AppWindow, kiosk: &Kiosk, issued: &Issued, info: &TicketInf
     app.global::<ServicesAdapter>().set_busy(false);
 }
 
-fn show_printed(app: &AppWindow, result: &Result<PrintReport, PrintError>) {
+fn show_printed(app: &AppWindow, result: &PrintResult) {
     let t = app.global::<TicketAdapter>();
     match result {
         Ok(_) => t.set_print_state(PrintState::Printed),
@@ -107,12 +87,13 @@ pub fn issue(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>, group
     let kiosk = kiosk.clone();
     let rt = kiosk.runtime.clone();
     rt.spawn(async move {
-        let issued = kiosk.hub.issue_ticket(req).await;
+        let ticketing = kiosk.ticketing();
+        let new = ticketing.issue(req).await;
         kiosk.issuing.store(false, Ordering::SeqCst);
-        let issued = match issued {
-            Ok(i) => i,
+        let new = match new {
+            Ok(n) => n,
             Err(e) => {
-                let (vi, en) = refusal(&e);
+                let (vi, en) = wording::refusal(e.reason(), &kiosk.config);
                 let _ = weak.upgrade_in_event_loop(move |app| {
                     let k = app.global::<KioskAdapter>();
                     k.set_notice_vi(vi.into());
@@ -123,20 +104,16 @@ pub fn issue(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>, group
                 return;
             }
         };
-        let info = crate::printer::ticket_info(&kiosk.config, &issued);
+        // The number is on screen as soon as it is committed, before any byte is printed.
         {
-            let (issued, info, kiosk) = (issued.clone(), info.clone(), kiosk.clone());
-            let _ =
-                weak.upgrade_in_event_loop(move |app| show_issued(&app, &kiosk, &issued, &info));
+            let (new, kiosk) = (new.clone(), kiosk.clone());
+            let _ = weak.upgrade_in_event_loop(move |app| show_issued(&app, &kiosk, &new));
         }
-        let result = kiosk.printer.print(info).await;
-        let (kind, detail) = crate::printer::print_event(&result, kiosk.printer.describe());
-        if let Err(e) = kiosk
-            .hub
-            .record_device_event(kind, Some(issued.ticket.clone()), detail)
-            .await
-        {
-            eprintln!("recording {kind} for {}: {e}", issued.ticket.code);
+        let (result, unrecorded) = ticketing
+            .print_and_record(&new.issued.ticket, new.info)
+            .await;
+        if let Some(e) = unrecorded {
+            tracing::error!(ticket = %new.issued.ticket.code, error = %e, "print outcome not recorded");
         }
         let _ = weak.upgrade_in_event_loop(move |app| show_printed(&app, &result));
     });
@@ -158,7 +135,7 @@ pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) {
         let choice = Rc::clone(choice);
         app.global::<TicketAdapter>().on_done(move || {
             if let Some(app) = weak.upgrade() {
-                kiosk_adapter::go_home(&app, &choice);
+                session::go_home(&app, &choice);
             }
         });
     }

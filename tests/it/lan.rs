@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use kiosk::api::{ApiState, sse};
+use kiosk::api::ApiState;
+use kiosk::sse;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -498,7 +499,7 @@ async fn a_second_kiosk_issues_into_and_follows_the_hubs_queues() {
     // Its printer's report goes into the hub's log.
     remote
         .record_device_event(
-            "printed",
+            kiosk::domain::EventKind::Printed,
             Some(issued.ticket.clone()),
             json!({"mode": "raster"}),
         )

@@ -11,6 +11,7 @@ mod fake_printer;
 mod fault_proxy;
 mod hub;
 mod lan;
+mod lifecycle;
 mod printer;
 mod queue;
 mod reporting;

@@ -381,7 +381,7 @@ fn serial_near_end_prints_and_warns() {
     let ticket = ticket_bytes(&config);
     let got = fake.wait_for(6 + ticket.len(), Duration::from_secs(5));
     assert!(got.ends_with(&ticket));
-    let (kind, _) = kiosk::printer::print_event(&Ok(report), "test");
+    let (kind, _) = kiosk::ticketing::print_event(&Ok(report), "test");
     assert_eq!(kind, "printer_warning");
 }
 

@@ -128,7 +128,7 @@ fn recalls_then_no_show_and_the_counter_moves_on() {
     codes(&mut q, "dat-dai", 2);
     q.call_next(4).unwrap();
     let kinds: Vec<String> = (0..3)
-        .map(|_| q.recall(4).unwrap().events[0].kind.clone())
+        .map(|_| q.recall(4).unwrap().events[0].kind.to_string())
         .collect();
     assert_eq!(kinds, ["recalled", "recalled", "no_show"]);
     let next = q.call_next(4).unwrap().ticket.unwrap();

@@ -104,7 +104,7 @@ fn local_events(config: &kiosk::config::Config) -> Vec<(i64, String, Option<Stri
     tx.events_after(0, 100_000)
         .unwrap()
         .into_iter()
-        .map(|e| (e.id, e.kind, e.code))
+        .map(|e| (e.id, e.kind.to_string(), e.code))
         .collect()
 }
 

@@ -1,0 +1,197 @@
+//! The long-running roles: `run` (the touchscreen with its hub), `hub` (headless), `board`,
+//! `centre`, and `screenshot` (the touchscreen drawn to PNG). Each starts through `crate::app`
+//! and stops cleanly on SIGTERM or Ctrl-C: the API finishes its requests, the reporter its
+//! batch, the printer its queue.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow};
+
+use super::parse_size;
+use super::queue::render_status;
+use crate::app::{App, Options};
+use crate::config::Config;
+
+/// `kiosk hub`: the hub alone, headless, with its API and reporter.
+pub fn hub(config: Config) -> Result<ExitCode> {
+    let db = config.db_path.clone();
+    let app = App::start(config, Options::point())?;
+    let status = app.block_on(app.hub.status())?;
+    print!("{}", render_status(&app.config, &status));
+    match app.api_addr {
+        Some(addr) => {
+            tracing::info!(site = %app.config.site.path(), db = %db.display(), api = %addr, "hub running; SIGTERM or Ctrl-C to stop")
+        }
+        None => {
+            tracing::info!(site = %app.config.site.path(), db = %db.display(), "hub running without a LAN API; SIGTERM or Ctrl-C to stop")
+        }
+    }
+    app.ready("serving");
+    let mut events = app.hub.subscribe();
+    app.block_on(async {
+        let stop = crate::supervise::stop_signal();
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                e = events.recv() => match e {
+                    Ok(e) => tracing::info!(
+                        kind = %e.kind,
+                        ticket = e.code.as_deref().unwrap_or("-"),
+                        counter = e.counter.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+                        "event"
+                    ),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!(missed = n, "the log view fell behind");
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                },
+            }
+        }
+    });
+    app.stop();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kiosk centre`: the reference receiver and dashboard.
+pub fn centre(config: &Path) -> Result<ExitCode> {
+    let c = crate::centre::CentreConfig::load(config).map_err(|e| anyhow!(e))?;
+    let centre = std::sync::Arc::new(crate::centre::Centre::open(&c)?);
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&c.listen)
+            .await
+            .with_context(|| format!("listening on {}", c.listen))?;
+        tracing::info!(
+            listen = %listener.local_addr()?,
+            points = c.point.len(),
+            "centre receiver running; SIGTERM or Ctrl-C to stop"
+        );
+        crate::supervise::Notifier::from_env().ready("receiving");
+        crate::centre::serve(listener, centre, crate::supervise::stop_signal()).await?;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kiosk board`: the lobby board as an app following a hub.
+pub fn board(options: crate::board::Options) -> Result<ExitCode> {
+    crate::board::run(options)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kiosk run`: the touchscreen with the hub in this process, or through another hub.
+pub fn kiosk(
+    config: Config,
+    windowed: bool,
+    size: Option<(u32, u32)>,
+    hub: &Option<String>,
+    hub_token: &Option<String>,
+) -> Result<ExitCode> {
+    use slint::ComponentHandle;
+    let started = std::time::Instant::now();
+    let app = match hub {
+        Some(url) => {
+            let token = hub_token
+                .clone()
+                .or_else(|| config.api_kiosk_token.clone())
+                .ok_or_else(|| {
+                    anyhow!("--hub needs the hub's kiosk token: --hub-token or [api] kiosk_token")
+                })?;
+            // A kiosk working through another hub serves no API and reports nothing itself.
+            App::start_remote(config, url, &token)?
+        }
+        None => App::start(config, Options::point())?,
+    };
+    let kiosk = crate::ui::Kiosk::on(&app)?;
+    let ui = match crate::ui::KioskUi::new(kiosk) {
+        Ok(ui) => ui,
+        Err(e) => {
+            app.stop();
+            return Err(anyhow!(
+                "cannot open the kiosk window ({e}); is a display available? `kiosk hub` runs without one"
+            ));
+        }
+    };
+    if let Some((w, h)) = size {
+        ui.window.window().set_size(slint::PhysicalSize::new(w, h));
+    }
+    if !windowed {
+        ui.window.window().set_fullscreen(true);
+    }
+    // The watchdog is fed only while the event loop answers too.
+    app.watch("ui", || {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let _ = slint::invoke_from_event_loop(move || {
+            let _ = tx.send(());
+        });
+        rx
+    });
+    // SIGTERM or Ctrl-C ends the event loop; everything behind it then stops in order.
+    app.runtime().spawn(async {
+        crate::supervise::stop_signal().await;
+        let _ = slint::invoke_from_event_loop(|| {
+            let _ = slint::quit_event_loop();
+        });
+    });
+    let t0 = started;
+    let notifier = crate::supervise::Notifier::from_env();
+    slint::Timer::single_shot(std::time::Duration::ZERO, move || {
+        tracing::info!(
+            ms = format!("{:.0}", t0.elapsed().as_secs_f64() * 1000.0),
+            "first frame"
+        );
+        notifier.ready("serving citizens");
+    });
+    let result = ui.window.run();
+    drop(ui);
+    app.stop();
+    result?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kiosk screenshot`: every page drawn by the software renderer, on a scratch database and
+/// spool, never the site's real ones.
+pub fn screenshot(
+    mut config: Config,
+    page: &str,
+    lang: &str,
+    size: &str,
+    out: &Path,
+) -> Result<ExitCode> {
+    let scratch = std::env::temp_dir().join(format!("kiosk-screenshot-{}", std::process::id()));
+    config.db_path = scratch.join("kiosk.sqlite");
+    config.printer.transport = crate::config::TransportConfig::Spool {
+        dir: scratch.join("spool"),
+    };
+    let pages: Vec<&str> = if page == "all" {
+        crate::ui::PAGES.to_vec()
+    } else {
+        vec![page]
+    };
+    let langs: Vec<&str> = match lang {
+        "all" => vec!["vi", "en"],
+        "vi" | "en" => vec![lang],
+        other => return Err(anyhow!("--lang {other}: use vi, en or all")),
+    };
+    let sizes: Vec<(u32, u32)> = if size == "all" {
+        vec![(1080, 1920), (1920, 1080)]
+    } else {
+        vec![parse_size(size).map_err(|e| anyhow!(e))?]
+    };
+    crate::ui::screenshot::init_headless()?;
+    let (kiosk, app) = crate::ui::Kiosk::start(config)?;
+    let status = app.block_on(kiosk.hub.status())?;
+    let ui = crate::ui::KioskUi::new(kiosk)?;
+    ui.apply_status(&status);
+    let written =
+        crate::ui::render_pages(&ui, &pages, &langs, &sizes, out).map_err(|e| anyhow!(e))?;
+    for p in &written {
+        println!("{}", p.display());
+    }
+    drop(ui);
+    app.stop();
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(ExitCode::SUCCESS)
+}

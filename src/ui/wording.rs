@@ -1,0 +1,65 @@
+//! What the touchscreen says about queue facts, in Vietnamese and English: wait estimates and
+//! why a ticket cannot be had. One place, so every page words a refusal the same way; adapters
+//! call it, it calls none of them.
+
+use crate::config::Config;
+use crate::domain::Reason;
+
+/// "khoảng 12-15 phút" / "about 12-15 min", or why there is no estimate.
+pub fn wait_text(wait: Option<crate::domain::WaitRange>) -> (String, String) {
+    match wait {
+        Some(w) => (
+            format!("khoảng {}-{} phút", w.low_minutes, w.high_minutes),
+            format!("about {}-{} min", w.low_minutes, w.high_minutes),
+        ),
+        None => (
+            "chưa có quầy mở".to_string(),
+            "no counter open yet".to_string(),
+        ),
+    }
+}
+
+/// Why a service takes no ticket now, in both languages.
+pub fn refusal(reason: Reason, config: &Config) -> (String, String) {
+    match reason {
+        Reason::Closed => {
+            let today = chrono::Utc::now()
+                .with_timezone(&config.site.timezone)
+                .date_naive();
+            let key = crate::domain::service_day::weekday_key(today);
+            let hours = config
+                .site
+                .opening_hours
+                .get(key)
+                .filter(|h| !h.is_empty())
+                .map(|h| {
+                    h.iter()
+                        .map(|(a, b)| format!("{}-{}", a.format("%H:%M"), b.format("%H:%M")))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                });
+            match hours {
+                Some(h) => (
+                    format!("Ngoài giờ tiếp nhận (hôm nay: {h})"),
+                    format!("Outside opening hours (today: {h})"),
+                ),
+                None => (
+                    "Hôm nay không tiếp nhận".to_string(),
+                    "Closed today".to_string(),
+                ),
+            }
+        }
+        Reason::DailyCapReached | Reason::NumbersExhausted => (
+            "Đã hết số hôm nay, mời quay lại ngày làm việc tiếp theo".to_string(),
+            "No more numbers today; please come back on the next working day".to_string(),
+        ),
+        Reason::QuotaExceeded => (
+            "Bạn đã lấy đủ số cho hôm nay (tối đa 2 số, 1 số mỗi lĩnh vực).".into(),
+            "You already have today's numbers (at most 2, one per field).".into(),
+        ),
+        _ => (
+            "Chưa lấy được số. Vui lòng thử lại hoặc hỏi cán bộ hướng dẫn.".into(),
+            "Could not take a number. Please try again or ask a staff member.".into(),
+        ),
+    }
+}

@@ -1,0 +1,93 @@
+//! The LAN's JSON messages, one type per message, used by both ends: the hub's API serialises
+//! them (`api::views` builds them), the board app, the lobby kiosk, the benches and the tests
+//! read them back with the same types. The contract is docs/openapi.yaml. Plain data.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::TicketState;
+
+/// What a counter is doing, as boards show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CounterState {
+    Idle,
+    Called,
+    Serving,
+    Paused,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CounterBoard {
+    pub number: u32,
+    pub name_vi: String,
+    pub name_en: String,
+    /// The ticket called to or served at this counter now.
+    pub code: Option<String>,
+    pub state: CounterState,
+    pub paused_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Call {
+    pub event_id: i64,
+    pub at: DateTime<Utc>,
+    pub code: String,
+    /// The code's letters and number ("A023" -> "A", 23), read once by the hub so that boards
+    /// and speakers never parse codes themselves.
+    pub letters: String,
+    pub number: u32,
+    pub counter: u32,
+    pub counter_vi: String,
+    pub counter_en: String,
+    pub service_id: String,
+    pub recall: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServiceBoard {
+    pub id: String,
+    pub prefix: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub waiting: u32,
+}
+
+/// Everything a lobby board shows.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Board {
+    pub site_vi: String,
+    pub site_en: String,
+    pub service_day: chrono::NaiveDate,
+    pub counters: Vec<CounterBoard>,
+    /// Newest first.
+    pub last_calls: Vec<Call>,
+    pub services: Vec<ServiceBoard>,
+    pub callout: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TicketView {
+    pub code: String,
+    pub service_id: String,
+    pub priority_group: Option<String>,
+    pub state: TicketState,
+    pub arrived_at: DateTime<Utc>,
+    pub waited_minutes: i64,
+    pub recalls: u32,
+}
+
+/// What the counter page shows: the counter, its current ticket and its queue.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CounterView {
+    pub number: u32,
+    pub name_vi: String,
+    pub name_en: String,
+    pub services: Vec<ServiceBoard>,
+    pub paused_reason: Option<String>,
+    pub current: Option<TicketView>,
+    /// Waiting tickets of the counter's services, oldest first (priority marked).
+    pub queue: Vec<TicketView>,
+    /// Every service of the point (transfer targets).
+    pub all_services: Vec<ServiceBoard>,
+}
