@@ -2,8 +2,9 @@
 //! hub thread (the only writer), the printer thread, a small async runtime and, as the role
 //! asks, the LAN API and the reporter; it hands out handles. [`App::stop`] undoes it in order:
 //! the API stops taking requests and finishes those in flight, the reporter stops after its
-//! current batch, the handles are dropped, the printer finishes the jobs it was given and the
-//! hub thread finishes its commands (each already committed or not started: nothing is lost).
+//! current batch, then the printer finishes the jobs it was given and the hub thread the
+//! commands queued before its Shutdown (each already committed or not started: nothing is
+//! lost); handles still held elsewhere answer "stopped" from then on.
 //!
 //! Every role (touchscreen, hub, lobby kiosk, CLI tools that print) starts here, so shutdown on
 //! SIGTERM/Ctrl-C and the systemd watchdog work the same for all of them.
@@ -330,9 +331,15 @@ impl App {
                 }
             }
         });
-        // The probes hold handles too: drop them with ours so the threads see no senders.
+        // The probes hold handles too: drop them with ours.
         if let Ok(mut p) = probes.lock() {
             p.clear();
+        }
+        // The threads finish what they were given, then stop, whoever still holds a handle
+        // (the UI's adapters do until their window is gone).
+        printer.shutdown();
+        if hub_thread.is_some() {
+            hub.shutdown_blocking();
         }
         drop(hub);
         drop(printer);
@@ -354,7 +361,7 @@ impl App {
                 tracing::info!("stopped");
             }
             Err(_) => tracing::warn!(
-                "the hub or printer thread is still held by a handle; stopping without it"
+                "the hub or printer thread did not finish in time; stopping without it"
             ),
         }
     }

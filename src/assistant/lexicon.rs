@@ -210,13 +210,37 @@ impl Lexicon {
     }
 
     /// English when several English function words appear and no Vietnamese marks do.
-    pub fn is_english(&self, words: &[Token]) -> bool {
-        let english = words
-            .iter()
-            .filter(|t| self.english_words.contains(&t.folded))
-            .count();
-        let marked = words.iter().filter(|t| t.marked).count();
-        marked == 0 && english >= 2 && english * 5 >= words.len()
+    /// An English function word ("the", "my", "how"...).
+    pub fn is_english_word(&self, word: &str) -> bool {
+        self.english_words.contains(&word.to_lowercase())
+    }
+
+    /// Whether a question is English. Vietnamese typed without marks shares many syllables
+    /// with English words ("lam so do lan dau": so, do, lam...), so a word counts for English
+    /// only when it cannot be a Vietnamese syllable at all ("how", "birth", "register") and
+    /// the Telex repair (`vietnamese_like`) does not make it a known word ("ddang" -> "đang");
+    /// a word with Vietnamese marks, or a syllable that is not an English function word,
+    /// counts for Vietnamese. English wins only with more words than Vietnamese.
+    pub fn is_english(&self, words: &[Token], vietnamese_like: &dyn Fn(&str) -> bool) -> bool {
+        let mut english = 0;
+        let mut vietnamese = 0;
+        for t in words {
+            if !t.folded.chars().any(|c| c.is_alphabetic()) {
+                continue;
+            }
+            if t.marked {
+                vietnamese += 1;
+            } else if !normalize::is_syllable(&t.folded) {
+                if vietnamese_like(&t.folded) {
+                    vietnamese += 1;
+                } else {
+                    english += 1;
+                }
+            } else if !self.english_words.contains(&t.folded) {
+                vietnamese += 1;
+            }
+        }
+        english >= 1 && english > vietnamese
     }
 
     /// Rules of `set` that fire on `words`. Rules that add nothing ("đã làm khai sinh": already
@@ -388,9 +412,16 @@ mod tests {
                 .any(|f| f.consumed.contains(&1) && f.consumed.contains(&2)),
             "{fired:?}"
         );
-        assert!(lex.is_english(&words("I'm a foreigner renting a flat in Tay Ho. My landlord says my temporary residence must be declared")));
-        assert!(lex.is_english(&words("How do I get my passport back?")));
-        assert!(!lex.is_english(&words("làm hộ chiếu")));
+        let no = |_: &str| false;
+        assert!(lex.is_english(&words("I'm a foreigner renting a flat in Tay Ho. My landlord says my temporary residence must be declared"), &no));
+        assert!(lex.is_english(&words("How do I get my passport back?"), &no));
+        assert!(!lex.is_english(&words("làm hộ chiếu"), &no));
+        // Unmarked Vietnamese made of syllables that are also English words.
+        assert!(!lex.is_english(&words("lam so do lan dau"), &no));
+        assert!(!lex.is_english(&words("the can cuoc bi mat"), &no));
+        // Telex leftovers that repair to Vietnamese words count for Vietnamese.
+        let repairs = |w: &str| w == "ddang" || w == "kys";
+        assert!(!lex.is_english(&words("ddang kys ket hon"), &repairs));
         let faq = Faq::builtin();
         assert!(faq.find(&words("nhà vệ sinh ở đâu"), false).is_some());
         assert!(faq.find(&words("but I want"), true).is_none());

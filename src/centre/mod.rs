@@ -352,6 +352,40 @@ impl Centre {
         rows.collect()
     }
 
+    /// The assistant's most frequent misses across points (questions it was not sure of, or
+    /// whose answer the citizen left unused), received in the last 30 days (the centre's clock,
+    /// not the point's), most asked first.
+    pub fn assistant_misses(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<serde_json::Value>, rusqlite::Error> {
+        let since = (now - chrono::Duration::days(30)).timestamp_millis();
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT lower(trim(json_extract(detail, '$.question'))) AS q, COUNT(*) AS n, \
+             COUNT(DISTINCT point) AS points, \
+             SUM(json_extract(detail, '$.outcome') = 'not_sure') AS not_sure, \
+             MAX(at) AS last, json_extract(detail, '$.candidates') AS candidates \
+             FROM events WHERE kind = 'assistant_miss' AND received_at >= ?1 AND q IS NOT NULL AND q <> '' \
+             GROUP BY q ORDER BY n DESC, last DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![since, limit], |r| {
+            let candidates: Option<String> = r.get(5)?;
+            Ok(serde_json::json!({
+                "question": r.get::<_, String>(0)?,
+                "count": r.get::<_, i64>(1)?,
+                "points": r.get::<_, i64>(2)?,
+                "not_sure": r.get::<_, Option<i64>>(3)?.unwrap_or(0),
+                "last_at": DateTime::<Utc>::from_timestamp_millis(r.get::<_, i64>(4)?),
+                "candidates": candidates
+                    .and_then(|c| serde_json::from_str::<serde_json::Value>(&c).ok())
+                    .unwrap_or(serde_json::Value::Null),
+            }))
+        })?;
+        rows.collect()
+    }
+
     pub fn event_count(&self) -> Result<i64, rusqlite::Error> {
         self.lock()
             .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
@@ -436,6 +470,15 @@ async fn get_points(State(centre): State<Arc<Centre>>) -> Result<Json<serde_json
     Ok(Json(serde_json::json!({ "points": points })))
 }
 
+async fn get_misses(State(centre): State<Arc<Centre>>) -> Result<Json<serde_json::Value>, Refusal> {
+    let c = Arc::clone(&centre);
+    let misses = tokio::task::spawn_blocking(move || c.assistant_misses(Utc::now(), 50))
+        .await
+        .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        .map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, "storage", e.to_string()))?;
+    Ok(Json(serde_json::json!({ "misses": misses })))
+}
+
 #[derive(Deserialize)]
 struct PointQuery {
     path: String,
@@ -475,6 +518,7 @@ pub fn router(centre: Arc<Centre>) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/points", get(get_points))
         .route("/api/point", get(get_point))
+        .route("/api/assistant-misses", get(get_misses))
         .route("/api/v1/reports", post(post_report))
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::map_response(

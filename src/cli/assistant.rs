@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::Result;
 use clap::Subcommand;
 use serde::Serialize;
 
@@ -37,6 +37,37 @@ pub enum AssistantWhat {
         #[arg(long)]
         baseline: bool,
         question: String,
+    },
+    /// Train the ranker on the phrasing data and labelled questions; measure it on held-out
+    /// folds (by procedure and by kind); write the model file that ships.
+    Train {
+        #[arg(long)]
+        catalogue: PathBuf,
+        /// Labelled question sets (TSV), e.g. dev.tsv and dev2.tsv; repeat the flag.
+        #[arg(long)]
+        questions: Vec<PathBuf>,
+        /// Where to write the model (default: assets/assistant/model.toml).
+        #[arg(long, default_value = "assets/assistant/model.toml")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// This point's own misses: questions the assistant was not sure of, or whose answer the
+    /// citizen left unused (scrubbed of personal data), most frequent first.
+    Misses {
+        #[arg(long, default_value_t = 30)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// How many procedures have phrasing data, and how many phrases.
+    Coverage {
+        #[arg(long)]
+        catalogue: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
     },
     /// Accuracy and latency on a TSV of questions (id, question, expected_codes|NONE, kind).
     Eval {
@@ -126,6 +157,123 @@ fn build(config: &Config, dir: Option<&Path>, baseline: bool) -> Result<(Assista
 
 pub fn assistant(config: &Config, what: AssistantWhat) -> Result<ExitCode> {
     match what {
+        AssistantWhat::Train {
+            catalogue,
+            questions,
+            out,
+            folds,
+            json,
+        } => {
+            let (assistant, _) = build(config, Some(&catalogue), false)?;
+            let mut rows = Vec::new();
+            for q in &questions {
+                rows.extend(read_questions(q)?);
+            }
+            let started = Instant::now();
+            let report = crate::assistant::train::train(&assistant, &rows, folds.max(2));
+            crate::assistant::train::write_model(&report.model, &out)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_train(&report);
+                println!(
+                    "wrote {} in {:.1} s",
+                    out.display(),
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AssistantWhat::Misses { limit, json } => {
+            let mut store = Store::open(&config.db_path)?;
+            let tx = store.read()?;
+            let events = tx.recent_events(&[crate::domain::EventKind::AssistantMiss], 100_000)?;
+            let mut by_question: std::collections::HashMap<String, (usize, usize, String)> =
+                Default::default();
+            for e in &events {
+                let Some(d) = &e.detail else { continue };
+                let q = d["question"].as_str().unwrap_or("").trim().to_lowercase();
+                if q.is_empty() {
+                    continue;
+                }
+                let entry = by_question.entry(q).or_insert((0, 0, e.at.to_rfc3339()));
+                entry.0 += 1;
+                entry.1 += usize::from(d["outcome"] == "not_sure");
+            }
+            let mut rows: Vec<(String, usize, usize, String)> = by_question
+                .into_iter()
+                .map(|(q, (n, ns, last))| (q, n, ns, last))
+                .collect();
+            rows.sort_by(|a, b| b.1.cmp(&a.1).then(b.3.cmp(&a.3)));
+            rows.truncate(limit);
+            if json {
+                let v: Vec<serde_json::Value> = rows
+                    .iter()
+                    .map(|(q, n, ns, last)| {
+                        serde_json::json!({"question": q, "count": n, "not_sure": ns, "last_at": last})
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else if rows.is_empty() {
+                println!("no misses recorded");
+            } else {
+                println!("{:>5} {:>8}  question", "times", "not sure");
+                for (q, n, ns, _) in &rows {
+                    println!("{n:>5} {ns:>8}  {q}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AssistantWhat::Coverage { catalogue, json } => {
+            let all = crate::assistant::phrasings::builtin();
+            let coverage = crate::assistant::phrasings::coverage(&all);
+            let procs = procedures(config, catalogue.as_deref())?;
+            let codes: std::collections::HashSet<&str> =
+                all.iter().map(|p| p.code.as_str()).collect();
+            let commune: Vec<&Procedure> = procs
+                .iter()
+                .filter(|p| catalogue::tthc::levels(&p.level).any(|l| l == "Cấp xã"))
+                .collect();
+            let covered = commune
+                .iter()
+                .filter(|p| codes.contains(p.code.as_str()))
+                .count();
+            let missing: Vec<&str> = commune
+                .iter()
+                .filter(|p| !codes.contains(p.code.as_str()))
+                .map(|p| p.code.as_str())
+                .collect();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "phrasings": coverage, "catalogue": procs.len(),
+                        "commune_level": commune.len(), "commune_level_with_phrases": covered,
+                        "commune_level_missing": missing,
+                    })
+                );
+            } else {
+                println!(
+                    "{} files, {} procedures with phrases: {} say, {} situation, {} english ({} phrases)",
+                    coverage.files,
+                    coverage.procedures,
+                    coverage.say,
+                    coverage.situation,
+                    coverage.english,
+                    coverage.say + coverage.situation + coverage.english
+                );
+                println!(
+                    "commune level: {covered} of {} procedures of this catalogue have phrases{}",
+                    commune.len(),
+                    if missing.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; missing: {}", missing.join(" "))
+                    }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         AssistantWhat::Ask {
             catalogue,
             json,
@@ -188,52 +336,7 @@ fn print_answer(answer: &Answer) {
     }
 }
 
-/// One row of the questions TSV.
-#[derive(Debug, Clone)]
-pub struct Question {
-    pub id: String,
-    pub question: String,
-    /// Empty for NONE.
-    pub expected: Vec<String>,
-    pub kind: String,
-}
-
-pub fn read_questions(path: &Path) -> Result<Vec<Question>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
-    parse_questions(&path.display().to_string(), &text)
-}
-
-pub fn parse_questions(file: &str, text: &str) -> Result<Vec<Question>> {
-    let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if n == 0 && line.starts_with("id\t") || line.trim().is_empty() {
-            continue;
-        }
-        let cols: Vec<&str> = line.split('\t').collect();
-        if cols.len() != 4 {
-            return Err(anyhow!(
-                "{file}:{}: expected 4 tab-separated columns (id, question, expected_codes, kind), found {}",
-                n + 1,
-                cols.len()
-            ));
-        }
-        let expected = if cols[2].trim() == "NONE" {
-            Vec::new()
-        } else {
-            cols[2].split('|').map(|c| c.trim().to_string()).collect()
-        };
-        out.push(Question {
-            id: cols[0].to_string(),
-            question: cols[1].to_string(),
-            expected,
-            kind: cols[3].trim().to_string(),
-        });
-    }
-    if out.is_empty() {
-        return Err(anyhow!("{file}: no questions"));
-    }
-    Ok(out)
-}
+pub use crate::assistant::train::{Question, read_questions};
 
 #[derive(Debug, Default, Serialize, Clone)]
 pub struct KindScore {
@@ -356,6 +459,42 @@ pub fn evaluate(assistant: &Assistant, rows: &[Question], index_ms: f64) -> Eval
         kinds: kinds.into_values().collect(),
         misses,
     }
+}
+
+fn print_figures(label: &str, f: &crate::assistant::train::Figures) {
+    println!(
+        "{label:<28} {:>5} rows  top-1 {:5.1} %  top-3 {:5.1} %  NONE right {:5.1} % ({} rows)  ranked {:5.1} / {:5.1} %",
+        f.questions,
+        f.top1 * 100.0,
+        f.top3 * 100.0,
+        f.none_right * 100.0,
+        f.none_rows,
+        f.ranked_top1 * 100.0,
+        f.ranked_top3 * 100.0
+    );
+}
+
+fn print_train(r: &crate::assistant::train::TrainReport) {
+    println!(
+        "trained on {} phrase questions (each with itself hidden) and {} labelled questions",
+        r.phrase_questions, r.labelled_questions
+    );
+    println!(
+        "thresholds: vi {:.2}, en {:.2} (lowest with NONE >= 90 % refused, held out by kind)",
+        r.thresholds.0, r.thresholds.1
+    );
+    print_figures("held out by kind (all)", &r.by_kind_all);
+    for k in &r.by_kind {
+        print_figures(&format!("  kind {}", k.kind), &k.figures);
+    }
+    print_figures(
+        &format!("held out by procedure ({})", r.folds),
+        &r.by_procedure,
+    );
+    for k in &r.by_procedure_kinds {
+        print_figures(&format!("  kind {}", k.kind), &k.figures);
+    }
+    print_figures("training questions", &r.training);
 }
 
 fn print_report(r: &EvalReport, misses: bool) {

@@ -34,6 +34,8 @@ enum Command {
     Lookup(String, oneshot::Sender<Result<Located, QueueError>>),
     /// The watchdog's question: is the hub thread getting to its commands?
     Ping(oneshot::Sender<Result<(), QueueError>>),
+    /// Stop after the commands queued before this one (the app is stopping).
+    Shutdown,
     DeviceEvent(
         EventKind,
         Option<Box<crate::domain::Ticket>>,
@@ -144,6 +146,7 @@ fn run(
             Command::Ping(reply) => {
                 let _ = reply.send(Ok(()));
             }
+            Command::Shutdown => break,
             Command::Lookup(code, reply) => {
                 let located = service.ticket_by_code(&code).and_then(|t| {
                     let (ahead, wait) = service.position(&t)?;
@@ -261,6 +264,12 @@ impl HubHandle {
 
     pub async fn status(&self) -> Result<Status, HubError> {
         self.ask(Command::Status).await
+    }
+
+    /// Ask the hub thread to stop once the commands already queued are done; later commands
+    /// answer "hub stopped". Call from a plain thread (it may wait for room in the queue).
+    pub fn shutdown_blocking(&self) {
+        let _ = self.commands.blocking_send(Command::Shutdown);
     }
 
     /// Answers once the hub thread has reached this command (for the watchdog).

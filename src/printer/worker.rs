@@ -15,6 +15,8 @@ enum Job {
     Status(oneshot::Sender<PrinterStatus>),
     /// The watchdog's question: is the thread getting to its queue?
     Ping(oneshot::Sender<()>),
+    /// Stop after the jobs queued before this one (the app is stopping).
+    Shutdown,
 }
 
 /// A handle to the printer thread; cheap to clone.
@@ -53,10 +55,16 @@ impl PrinterHandle {
                         Job::Ping(reply) => {
                             let _ = reply.send(());
                         }
+                        Job::Shutdown => break,
                     }
                 }
             })?;
         Ok((PrinterHandle { jobs, describe }, PrinterThread(thread)))
+    }
+
+    /// Stop the printer thread once the jobs already queued are printed.
+    pub fn shutdown(&self) {
+        let _ = self.jobs.send(Job::Shutdown);
     }
 
     /// Answers once the thread has reached this request in its queue (for the watchdog).

@@ -58,18 +58,23 @@ fn card(kiosk: &Kiosk, p: &Procedure) -> AnswerCard {
     }
 }
 
-/// Show an answer (UI thread).
+fn cards(kiosk: &Kiosk, hits: &[Hit]) -> ModelRc<AnswerCard> {
+    let cards: Vec<AnswerCard> = hits
+        .iter()
+        .take(3)
+        .filter_map(|h: &Hit| kiosk.catalogue.iter().find(|p| p.code == h.code))
+        .map(|p| card(kiosk, p))
+        .collect();
+    ModelRc::new(VecModel::from(cards))
+}
+
+/// Show an answer (UI thread). Not sure with candidates: up to three as "Có thể bạn cần",
+/// beside "Hỏi cán bộ".
 pub(crate) fn show(app: &AppWindow, kiosk: &Kiosk, answer: &Answer) {
     let a = app.global::<AssistantAdapter>();
     match answer {
         Answer::Procedures { hits, .. } => {
-            let cards: Vec<AnswerCard> = hits
-                .iter()
-                .take(3)
-                .filter_map(|h: &Hit| kiosk.catalogue.iter().find(|p| p.code == h.code))
-                .map(|p| card(kiosk, p))
-                .collect();
-            a.set_cards(ModelRc::new(VecModel::from(cards)));
+            a.set_cards(cards(kiosk, hits));
             a.set_state(1);
         }
         Answer::Faq { entry } => {
@@ -77,8 +82,53 @@ pub(crate) fn show(app: &AppWindow, kiosk: &Kiosk, answer: &Answer) {
             a.set_answer_en(entry.answer_en.clone().into());
             a.set_state(2);
         }
-        Answer::NotSure { .. } => a.set_state(3),
+        Answer::NotSure { near, .. } => {
+            a.set_cards(cards(kiosk, near));
+            a.set_state(3);
+        }
     }
+}
+
+/// An answer the citizen has not used yet: if they leave without opening details or taking a
+/// ticket, it is a miss.
+struct Unused {
+    question: String,
+    codes: Vec<String>,
+}
+
+/// Record a miss in the point's log (and so for the centre), scrubbed of personal data.
+fn record_miss(kiosk: &Kiosk, question: &str, outcome: &str, codes: &[String]) {
+    let detail = serde_json::json!({
+        "question": crate::assistant::privacy::scrub(question),
+        "outcome": outcome,
+        "candidates": codes,
+    });
+    let hub = kiosk.hub.clone();
+    kiosk.runtime.spawn(async move {
+        if let Err(e) = hub
+            .record_device_event(crate::domain::EventKind::AssistantMiss, None, detail)
+            .await
+        {
+            tracing::warn!(error = %e, "assistant miss not recorded");
+        }
+    });
+}
+
+thread_local! {
+    /// The answer on screen that the citizen has not used yet (UI thread only).
+    static UNUSED: RefCell<Option<Unused>> = const { RefCell::new(None) };
+}
+
+/// The unused answer, if any, becomes a miss ("left": a new question or the end of the session).
+fn settle(kiosk: &Kiosk) {
+    if let Some(u) = UNUSED.with(|u| u.borrow_mut().take()) {
+        record_miss(kiosk, &u.question, "left", &u.codes);
+    }
+}
+
+/// The citizen used the answer (opened a procedure or took a ticket).
+fn used() {
+    UNUSED.with(|u| *u.borrow_mut() = None);
 }
 
 /// Back to an empty question (idle timeout, language change).
@@ -114,7 +164,9 @@ pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) {
     {
         let weak = app.as_weak();
         let composer = Rc::clone(&composer);
+        let kiosk = kiosk.clone();
         a.on_reset(move || {
+            settle(&kiosk);
             if let Some(app) = weak.upgrade() {
                 reset(&app, &composer);
             }
@@ -157,13 +209,37 @@ pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) {
             if question.trim().is_empty() {
                 return;
             }
+            // A new question: the last answer was not what the citizen needed.
+            settle(&kiosk);
             let assistant = std::sync::Arc::clone(&kiosk.assistant);
             let weak = weak.clone();
             let kiosk2 = kiosk.clone();
             kiosk.runtime.spawn_blocking(move || {
                 let answer = assistant.get().map(|a| a.ask(&question));
                 let _ = weak.upgrade_in_event_loop(move |app| match answer {
-                    Some(answer) => show(&app, &kiosk2, &answer),
+                    Some(answer) => {
+                        show(&app, &kiosk2, &answer);
+                        match &answer {
+                            Answer::NotSure { near, .. } => {
+                                let codes: Vec<String> =
+                                    near.iter().map(|h| h.code.clone()).collect();
+                                record_miss(&kiosk2, &question, "not_sure", &codes);
+                            }
+                            Answer::Procedures { hits, .. } => {
+                                UNUSED.with(|u| {
+                                    *u.borrow_mut() = Some(Unused {
+                                        question: question.clone(),
+                                        codes: hits
+                                            .iter()
+                                            .take(3)
+                                            .map(|h| h.code.clone())
+                                            .collect(),
+                                    })
+                                });
+                            }
+                            Answer::Faq { .. } => {}
+                        }
+                    }
                     // Still building the index (the first seconds after start).
                     None => app.global::<AssistantAdapter>().set_state(3),
                 });
@@ -223,6 +299,7 @@ pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) {
         let weak = app.as_weak();
         let kiosk = kiosk.clone();
         a.on_open(move |code: SharedString| {
+            used();
             if let Some(app) = weak.upgrade() {
                 super::procedures_adapter::open(&app, &kiosk, &code);
                 app.global::<KioskAdapter>().set_page(Page::Procedures);
@@ -234,8 +311,29 @@ pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) {
         let kiosk = kiosk.clone();
         let choice = Rc::clone(choice);
         a.on_take_ticket(move |code: SharedString| {
+            used();
             if let Some(app) = weak.upgrade() {
                 super::procedures_adapter::take_ticket(&app, &kiosk, &choice, &code);
+            }
+        });
+    }
+    {
+        // "Hỏi cán bộ": a ticket for the general queue (the service taking every field), where
+        // staff guide the citizen; the question was a miss.
+        let weak = app.as_weak();
+        let kiosk = kiosk.clone();
+        let choice = Rc::clone(choice);
+        a.on_ask_staff(move || {
+            used();
+            let Some(app) = weak.upgrade() else { return };
+            let config = &kiosk.config;
+            let general = config
+                .services
+                .iter()
+                .find(|s| s.fields.iter().any(|f| f == "*"))
+                .or_else(|| config.services.first());
+            if let Some(service) = general {
+                super::services_adapter::after_choosing(&app, &kiosk, &choice, &service.id);
             }
         });
     }

@@ -16,7 +16,7 @@ use super::{
 };
 
 /// Every page (and page state) the command can draw.
-pub const PAGES: [&str; 11] = [
+pub const PAGES: [&str; 12] = [
     "welcome",
     "services",
     "priority",
@@ -28,6 +28,7 @@ pub const PAGES: [&str; 11] = [
     "guide",
     "assistant",
     "assistant-answer",
+    "assistant-unsure",
 ];
 
 struct Headless {
@@ -107,6 +108,21 @@ fn show_page(ui: &KioskUi, page: &str) -> Result<(), String> {
             k.set_page(Page::Help);
         }
         "assistant" => k.set_page(Page::Assistant),
+        "assistant-unsure" => {
+            // Not sure, with candidates to show beside "ask staff" (what a citizen sees when the
+            // confidence is under the threshold).
+            let a = app.global::<AssistantAdapter>();
+            a.invoke_keys("giaays towf nhaf ddaats".into());
+            let question = a.get_text().to_string();
+            let near = ui.kiosk.assistant.wait().ask(&question).offered().to_vec();
+            let answer = crate::assistant::Answer::NotSure {
+                reason: "low confidence".into(),
+                near: near.into_iter().take(3).collect(),
+                confidence: 0.2,
+            };
+            assistant_adapter::show(app, &ui.kiosk, &answer);
+            k.set_page(Page::Assistant);
+        }
         "assistant-answer" => {
             // Typed on the on-screen keyboard in Telex, as a citizen would.
             let a = app.global::<AssistantAdapter>();

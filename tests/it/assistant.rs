@@ -23,6 +23,24 @@ fn run(args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// `kiosk assistant eval --json` on the national catalogue (optionally the baseline).
+fn eval(questions: &Path, baseline: bool) -> serde_json::Value {
+    let cat = catalogue();
+    let mut args = vec![
+        "assistant",
+        "eval",
+        "--json",
+        "--catalogue",
+        cat.to_str().unwrap(),
+        "--questions",
+        questions.to_str().unwrap(),
+    ];
+    if baseline {
+        args.push("--baseline");
+    }
+    json(&args)
+}
+
 fn json(args: &[&str]) -> serde_json::Value {
     let (ok, out, err) = run(args);
     assert!(ok, "kiosk {args:?} failed: {err}");
@@ -184,25 +202,9 @@ fn import_of_a_folder_without_records_is_a_clear_error() {
 /// by `kiosk assistant eval` in release and reported, not asserted here).
 #[test]
 fn eval_meets_the_floors_on_the_dev_set_and_beats_the_baseline() {
-    let cat = catalogue();
     let dev = shared().join("assistant/dev.tsv");
-    let args = |baseline: bool| {
-        let mut a = vec![
-            "assistant".to_string(),
-            "eval".into(),
-            "--json".into(),
-            "--catalogue".into(),
-            cat.to_str().unwrap().into(),
-            "--questions".into(),
-            dev.to_str().unwrap().into(),
-        ];
-        if baseline {
-            a.push("--baseline".into());
-        }
-        a
-    };
-    let ours = json(&args(false).iter().map(String::as_str).collect::<Vec<_>>());
-    let base = json(&args(true).iter().map(String::as_str).collect::<Vec<_>>());
+    let ours = eval(&dev, false);
+    let base = eval(&dev, true);
     let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap();
     assert!(f(&ours, "top1") >= 0.85, "top-1 {}", ours["top1"]);
     assert!(f(&ours, "top3") >= 0.95, "top-3 {}", ours["top3"]);
@@ -320,4 +322,78 @@ fn a_malformed_questions_file_names_the_line() {
     assert!(!ok);
     assert!(err.contains("q.tsv:3"), "{err}");
     assert!(err.contains("expected 4 tab-separated columns"), "{err}");
+}
+
+/// Unmarked Vietnamese full of syllables that are also English words is still Vietnamese;
+/// real English goes to the English phrases.
+#[test]
+fn unmarked_vietnamese_is_never_taken_for_english() {
+    let cat = catalogue();
+    let ask = |q: &str| {
+        json(&[
+            "assistant",
+            "ask",
+            "--json",
+            "--catalogue",
+            cat.to_str().unwrap(),
+            q,
+        ])
+    };
+    for q in [
+        "lam so do lan dau",
+        "the can cuoc bi mat lam lai o dau",
+        "ban to khai dang ky ket hon",
+    ] {
+        let a = ask(q);
+        assert_ne!(a["reason"], "no words to search with", "{q}: {a}");
+        let offered = a["hits"]
+            .as_array()
+            .or(a["near"].as_array())
+            .map_or(0, Vec::len);
+        assert!(offered > 0, "{q}: {a}");
+    }
+    let a = ask("how do I register the birth of my baby");
+    let codes: Vec<&str> = a["hits"]
+        .as_array()
+        .or(a["near"].as_array())
+        .unwrap()
+        .iter()
+        .map(|h| h["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.iter().take(3).any(|c| *c == "1.001193"), "{a}");
+}
+
+/// Every commune-level procedure of the national catalogue has phrasing data.
+#[test]
+fn every_commune_level_procedure_has_phrases() {
+    let v = json(&[
+        "assistant",
+        "coverage",
+        "--json",
+        "--catalogue",
+        catalogue().to_str().unwrap(),
+    ]);
+    assert!(v["commune_level"].as_u64().unwrap() > 500, "{v}");
+    assert_eq!(v["commune_level_with_phrases"], v["commune_level"], "{v}");
+    assert!(v["phrasings"]["say"].as_u64().unwrap() > 3000, "{v}");
+}
+
+/// t3: 260 questions written for this project without seeing the assistant or its data (over
+/// 140 random commune and provincial procedures, every kind incl. elderly). Never trained on.
+/// Its blind first run (before the phrasing data and the ranker) was top-1 37.8 %, top-3
+/// 51.7 %; the floors here guard what the ranker reached, against the baseline.
+#[test]
+fn the_held_out_set_t3_stays_well_above_the_baseline() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/assistant/t3.tsv");
+    let ours = eval(&path, false);
+    let base = eval(&path, true);
+    let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap();
+    assert!(f(&ours, "top1") >= 0.70, "top-1 {}", ours["top1"]);
+    assert!(f(&ours, "top3") >= 0.85, "top-3 {}", ours["top3"]);
+    assert!(
+        f(&ours, "top1") > f(&base, "top1") + 0.2,
+        "{} vs baseline {}",
+        ours["top1"],
+        base["top1"]
+    );
 }

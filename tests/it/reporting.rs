@@ -466,3 +466,66 @@ async fn metrics_expose_queues_outbox_and_printer() {
     drop(handle);
     hub.join();
 }
+
+/// The assistant's misses, recorded at a point with personal data scrubbed, reach the centre,
+/// whose dashboard API lists the most frequent across points; `kiosk assistant misses` lists
+/// the point's own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assistant_misses_reach_the_centre_scrubbed_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut receiver = Receiver::start(dir.path(), None).await;
+    let url = format!("http://{}/api/v1/reports", receiver.addr);
+    let (mut q, config) = point(dir.path(), &url, 100);
+    let asked = [
+        ("làm giấy phép nuôi ong mật", "not_sure"),
+        ("Làm giấy phép nuôi ong mật ", "left"),
+        ("căn cước 001190054321 của tôi bị khóa", "not_sure"),
+    ];
+    for (question, outcome) in asked {
+        q.record_device_event(
+            kiosk::domain::EventKind::AssistantMiss,
+            None,
+            serde_json::json!({
+                "question": kiosk::assistant::privacy::scrub(question),
+                "outcome": outcome,
+                "candidates": ["1.000000"],
+            }),
+        )
+        .unwrap();
+    }
+    let sender = Sender::new(Arc::clone(&config)).unwrap();
+    assert_eq!(sender.drain().await.unwrap(), 3);
+    let v: serde_json::Value =
+        reqwest::get(format!("http://{}/api/assistant-misses", receiver.addr))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let misses = v["misses"].as_array().unwrap();
+    assert_eq!(misses[0]["question"], "làm giấy phép nuôi ong mật");
+    assert_eq!(misses[0]["count"], 2);
+    assert_eq!(misses[0]["not_sure"], 1);
+    assert_eq!(misses[1]["question"], "căn cước [số] của tôi bị khóa");
+    assert!(
+        !v.to_string().contains("001190054321"),
+        "an id reached the centre"
+    );
+    receiver.stop();
+
+    // The point's own list, from its database.
+    let out = std::process::Command::new(kiosk_bin())
+        .args(["assistant", "misses", "--json"])
+        .env("KIOSK_DB", &config.db_path)
+        .env_remove("KIOSK_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let own: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(own[0]["question"], "làm giấy phép nuôi ong mật");
+    assert_eq!(own[0]["count"], 2);
+}

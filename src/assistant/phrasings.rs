@@ -1,0 +1,151 @@
+//! Phrasing data: how citizens name each procedure and the life situations that lead to it, in
+//! Vietnamese and English (`assets/assistant/phrasings/*.toml`, one file per ministry or field,
+//! embedded at build time). The ranker indexes every phrase as a small document of its
+//! procedure and learns from them. Pure; depends on serde and toml only.
+
+use serde::Deserialize;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/phrasings.rs"));
+}
+
+/// Which list a phrase came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PhraseKind {
+    /// How people name the procedure.
+    Say,
+    /// A life situation that leads to it.
+    Situation,
+    /// In English.
+    English,
+}
+
+/// One phrase of one procedure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Phrase {
+    pub code: String,
+    pub kind: PhraseKind,
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    procedure: Vec<Entry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    code: String,
+    #[allow(dead_code)]
+    name: String,
+    #[serde(default)]
+    say: Vec<String>,
+    #[serde(default)]
+    situation: Vec<String>,
+    #[serde(default)]
+    en: Vec<String>,
+}
+
+/// Why a phrasing file cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct PhrasingError {
+    pub file: String,
+    pub message: String,
+}
+
+/// Parse one phrasing file.
+pub fn parse(file: &str, text: &str) -> Result<Vec<Phrase>, PhrasingError> {
+    let parsed: File = toml::from_str(text).map_err(|e| PhrasingError {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
+    let mut out = Vec::new();
+    for e in parsed.procedure {
+        let code = e.code.trim().to_string();
+        for (kind, list) in [
+            (PhraseKind::Say, e.say),
+            (PhraseKind::Situation, e.situation),
+            (PhraseKind::English, e.en),
+        ] {
+            for text in list {
+                let text = crate::text::nfc(text.trim());
+                if !text.is_empty() {
+                    out.push(Phrase {
+                        code: code.clone(),
+                        kind,
+                        text,
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Every phrase shipped with the program.
+pub fn builtin() -> Vec<Phrase> {
+    let mut all = Vec::new();
+    for (name, text) in embedded::FILES {
+        match parse(name, text) {
+            Ok(p) => all.extend(p),
+            // Checked by a test on every build; a broken file must not take the kiosk down.
+            Err(e) => tracing::error!(error = %e, "phrasing file skipped"),
+        }
+    }
+    all
+}
+
+/// How many procedures have phrases and how many phrases there are, per kind.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Coverage {
+    pub files: usize,
+    pub procedures: usize,
+    pub say: usize,
+    pub situation: usize,
+    pub english: usize,
+}
+
+pub fn coverage(phrases: &[Phrase]) -> Coverage {
+    let mut codes: Vec<&str> = phrases.iter().map(|p| p.code.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let count = |k: PhraseKind| phrases.iter().filter(|p| p.kind == k).count();
+    Coverage {
+        files: embedded::FILES.len(),
+        procedures: codes.len(),
+        say: count(PhraseKind::Say),
+        situation: count(PhraseKind::Situation),
+        english: count(PhraseKind::English),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_file_parses_and_covers_the_commune_level() {
+        for (name, text) in embedded::FILES {
+            parse(name, text).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let all = builtin();
+        let c = coverage(&all);
+        assert!(c.procedures >= 700, "{c:?}");
+        assert!(c.english >= 2 * 700, "{c:?}");
+    }
+
+    #[test]
+    fn an_unknown_key_names_the_file() {
+        let e = parse(
+            "x.toml",
+            "[[procedure]]\ncode = \"1\"\nname = \"n\"\nsays = []\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("x.toml:"), "{e}");
+        assert!(e.to_string().contains("says"), "{e}");
+    }
+}
