@@ -529,3 +529,22 @@ async fn assistant_misses_reach_the_centre_scrubbed_and_counted() {
     assert_eq!(own[0]["question"], "làm giấy phép nuôi ong mật");
     assert_eq!(own[0]["count"], 2);
 }
+
+/// The wire schema lists exactly the event kinds a point can store (all but the lobby kiosk's
+/// in-memory `hub_changed`): a kind added to the vocabulary must be added to the contract.
+#[test]
+fn the_report_schema_names_every_stored_event_kind() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/centre-report.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let text = schema.to_string();
+    for kind in kiosk::domain::EventKind::ALL {
+        let listed = text.contains(&format!("\"{}\"", kind.as_str()));
+        let stored = *kind != kiosk::domain::EventKind::HubChanged;
+        assert_eq!(listed, stored, "{kind} in docs/centre-report.schema.json");
+    }
+}
