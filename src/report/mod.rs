@@ -417,6 +417,11 @@ impl Health {
     fn failed(&mut self, sender: &Sender, e: &SendError, retry_in: Duration) {
         self.failures += 1;
         let since = *self.failing_since.get_or_insert_with(Utc::now);
+        // `kiosk status` shows the fault as it is now (one small meta row per try).
+        let fault = serde_json::json!({
+            "since": since, "failures": self.failures, "error": e.to_string(),
+        });
+        let _ = sender.with_store(|s| s.set_meta(FAULT_KEY, Some(&fault.to_string())));
         let due = self.last_logged.is_none_or(|t| t.elapsed() >= FAULT_RELOG);
         if !due {
             return;
@@ -427,10 +432,6 @@ impl Health {
             tracing::warn!(error = %e, failures = self.failures, since = %since, "reporting to the centre still failing");
         }
         self.last_logged = Some(std::time::Instant::now());
-        let fault = serde_json::json!({
-            "since": since, "failures": self.failures, "error": e.to_string(),
-        });
-        let _ = sender.with_store(|s| s.set_meta(FAULT_KEY, Some(&fault.to_string())));
     }
 
     fn ok(&mut self, sender: &Sender) {
@@ -486,15 +487,25 @@ pub async fn run(
         } else {
             None
         };
+        // Nothing to send is no news: only a report the centre took proves it is reachable
+        // (otherwise a dead centre would read as "works again" between two snapshots).
+        let posted_snapshot = snapshot.is_some();
         let result = match sender.send_batch(snapshot).await {
             Ok(n) if n >= sender.config.reporting.batch_size => sender.drain().await.map(|m| m + n),
             other => other,
         };
         let wait = match result {
-            Ok(_) => {
-                backoff.reset();
-                health.ok(&sender);
-                next_snapshot.saturating_duration_since(tokio::time::Instant::now())
+            Ok(n) => {
+                if n > 0 || posted_snapshot {
+                    backoff.reset();
+                    health.ok(&sender);
+                }
+                if health.failing_since.is_some() {
+                    // Still unproven: try again on the backoff, not after a whole interval.
+                    backoff.next_delay()
+                } else {
+                    next_snapshot.saturating_duration_since(tokio::time::Instant::now())
+                }
             }
             Err(e) => {
                 let d = backoff.next_delay();

@@ -215,33 +215,27 @@ pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) {
             let weak = weak.clone();
             let kiosk2 = kiosk.clone();
             kiosk.runtime.spawn_blocking(move || {
-                let answer = assistant.get().map(|a| a.ask(&question));
-                let _ = weak.upgrade_in_event_loop(move |app| match answer {
-                    Some(answer) => {
-                        show(&app, &kiosk2, &answer);
-                        match &answer {
-                            Answer::NotSure { near, .. } => {
-                                let codes: Vec<String> =
-                                    near.iter().map(|h| h.code.clone()).collect();
-                                record_miss(&kiosk2, &question, "not_sure", &codes);
-                            }
-                            Answer::Procedures { hits, .. } => {
-                                UNUSED.with(|u| {
-                                    *u.borrow_mut() = Some(Unused {
-                                        question: question.clone(),
-                                        codes: hits
-                                            .iter()
-                                            .take(3)
-                                            .map(|h| h.code.clone())
-                                            .collect(),
-                                    })
-                                });
-                            }
-                            Answer::Faq { .. } => {}
+                // In the first seconds after start the index may still be building: this
+                // blocking-pool task waits for it rather than answering "not sure".
+                let answer = assistant.wait().ask(&question);
+                let _ = weak.upgrade_in_event_loop(move |app| {
+                    show(&app, &kiosk2, &answer);
+                    match &answer {
+                        Answer::NotSure { near, .. } => {
+                            let codes: Vec<String> = near.iter().map(|h| h.code.clone()).collect();
+                            record_miss(&kiosk2, &question, "not_sure", &codes);
                         }
+                        Answer::Procedures { hits, .. } => {
+                            let codes = hits.iter().take(3).map(|h| h.code.clone()).collect();
+                            UNUSED.with(|u| {
+                                *u.borrow_mut() = Some(Unused {
+                                    question: question.clone(),
+                                    codes,
+                                })
+                            });
+                        }
+                        Answer::Faq { .. } => {}
                     }
-                    // Still building the index (the first seconds after start).
-                    None => app.global::<AssistantAdapter>().set_state(3),
                 });
             });
         }

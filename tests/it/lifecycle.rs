@@ -162,3 +162,52 @@ fn a_hub_whose_port_is_taken_fails_to_start() {
     );
     drop(taken);
 }
+
+/// A centre that is away is logged once, not at every retry or snapshot, and `kiosk status`
+/// says so; nothing in between reads as "works again".
+#[test]
+fn an_unreachable_centre_is_logged_once_and_shown_in_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let dead = free_port();
+    let text = std::fs::read_to_string(config_on(dir.path(), port))
+        .unwrap()
+        .replace("127.0.0.1:8090", &format!("127.0.0.1:{dead}"))
+        .replacen("snapshot_seconds = 30", "snapshot_seconds = 5", 1);
+    assert!(text.contains("snapshot_seconds = 5"), "demo config changed");
+    let config = dir.path().join("dead-centre.toml");
+    std::fs::write(&config, text).unwrap();
+    let db = dir.path().join("hub.sqlite");
+    let mut hub = Command::new(kiosk_bin())
+        .arg("hub")
+        .env("KIOSK_CONFIG", &config)
+        .env("KIOSK_DB", &db)
+        .env_remove("NOTIFY_SOCKET")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Three snapshot intervals: three failed reports.
+    std::thread::sleep(Duration::from_secs(13));
+    let status = Command::new(kiosk_bin())
+        .arg("status")
+        .env("KIOSK_CONFIG", &config)
+        .env("KIOSK_DB", &db)
+        .output()
+        .unwrap();
+    unsafe {
+        libc::kill(hub.id() as i32, libc::SIGTERM);
+    }
+    let _ = hub.wait();
+    let log: Vec<String> = BufReader::new(hub.stderr.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .collect();
+    let failed = log
+        .iter()
+        .filter(|l| l.contains("reporting to the centre"))
+        .count();
+    assert_eq!(failed, 1, "one line for the whole outage: {log:#?}");
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(text.contains("reporting: FAILING since"), "{text}");
+}
