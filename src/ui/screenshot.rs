@@ -49,7 +49,25 @@ pub fn init_headless() -> Result<(), slint::PlatformError> {
 }
 
 /// Put the UI into the state a page name stands for.
+/// A page name with display modes after `+`: "assistant+large+contrast" is the assistant page
+/// in large text and high contrast, as a citizen who needs them sees it.
 fn show_page(ui: &KioskUi, page: &str) -> Result<(), String> {
+    let mut parts = page.split('+');
+    let page = parts.next().unwrap_or(page);
+    let modes: Vec<&str> = parts.collect();
+    show_plain_page(ui, page)?;
+    let theme = ui.window.global::<super::Theme>();
+    for m in modes {
+        match m {
+            "large" => theme.set_large_text(true),
+            "contrast" => theme.set_high_contrast(true),
+            other => return Err(format!("unknown mode \"{other}\"; modes: large, contrast")),
+        }
+    }
+    Ok(())
+}
+
+fn show_plain_page(ui: &KioskUi, page: &str) -> Result<(), String> {
     let app = &ui.window;
     session::go_home(app, &ui.choice);
     let k = app.global::<KioskAdapter>();
