@@ -73,21 +73,6 @@ impl Ticketing {
         (result, recorded)
     }
 
-    /// Issue and print in one go (the CLI, benches): the ticket, and how its printing went.
-    pub async fn issue_and_print(
-        &self,
-        req: IssueRequest,
-    ) -> Result<(NewTicket, PrintResult), HubError> {
-        let new = self.issue(req).await?;
-        let (result, recorded) = self
-            .print_and_record(&new.issued.ticket, new.info.clone())
-            .await;
-        if let Some(e) = recorded {
-            tracing::warn!(ticket = %new.issued.ticket.code, error = %e, "print outcome not recorded");
-        }
-        Ok((new, result))
-    }
-
     /// Print today's ticket `code` again, marked "IN LẠI / REPRINT", with its position now.
     pub async fn reprint(&self, code: &str) -> Result<(Ticket, PrintResult), HubError> {
         let (ticket, people_ahead, wait) = self.hub.lookup(code).await?;

@@ -397,11 +397,13 @@ impl Assistant {
         // The phrase query: the citizen's own words (phrases are in citizens' words), and a
         // little of what the lexicon added.
         let stop = |t: &Token| self.lexicon.is_stopword(t);
-        let phrase_query: Vec<(String, f32)> = if english {
+        let en_keys: Vec<String> = if english {
             ranker::en_keys(question, &|w| self.lexicon.is_english_word(w))
-                .into_iter()
-                .map(|k| (k, 1.0))
-                .collect()
+        } else {
+            Vec::new()
+        };
+        let phrase_query: Vec<(String, f32)> = if english {
+            en_keys.iter().map(|k| (k.clone(), 1.0)).collect()
         } else {
             let share = self.settings.exact_share;
             let mut q: Vec<(String, f32)> = ranker::vi_keys(&words, &stop, share);
@@ -447,14 +449,7 @@ impl Assistant {
         } else {
             words.iter().filter(|t| !stop(t)).collect()
         };
-        let en_words: Vec<String> = if english {
-            ranker::en_keys(question, &|w| self.lexicon.is_english_word(w))
-                .into_iter()
-                .filter(|k| !k.contains('_'))
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let en_words: Vec<&String> = en_keys.iter().filter(|k| !k.contains('_')).collect();
         let hidden = |d: usize| hide.procedures.is_some_and(|h| h[d]);
         let mut candidates: Vec<Candidate> = docs
             .into_iter()
@@ -464,7 +459,7 @@ impl Assistant {
                     0.0
                 } else if english {
                     let words = &self.phrases.en_words[d];
-                    share(en_words.iter().map(|w| (words.contains(w), 1.0)))
+                    share(en_words.iter().map(|w| (words.contains(*w), 1.0)))
                 } else {
                     let words = &self.phrases.words[d];
                     share(

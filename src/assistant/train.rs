@@ -235,7 +235,7 @@ fn fit(a: &Assistant, seen: &[&Seen], start: &Weights) -> Weights {
         .iter()
         .filter(|s| s.analysis.early.is_none() && (s.labelled || !use_labelled))
         .map(|s| {
-            let r = rescore(a, &s.analysis, &w);
+            let r = rescore(&s.analysis, &w);
             let (x, top) = calibration_inputs(&r);
             let right = top.is_some_and(|d| s.expected.contains(&a.procedures[d].code));
             (x, right)
@@ -246,8 +246,7 @@ fn fit(a: &Assistant, seen: &[&Seen], start: &Weights) -> Weights {
 }
 
 /// The analysis re-ranked under other weights.
-fn rescore(a: &Assistant, analysis: &Analysis, w: &Weights) -> Analysis {
-    let _ = a;
+fn rescore(analysis: &Analysis, w: &Weights) -> Analysis {
     let mut scored: Vec<(f32, super::Candidate)> = analysis
         .candidates
         .iter()
@@ -297,7 +296,7 @@ fn predict(a: &Assistant, s: &Seen, model: &Model) -> Prediction {
     } else {
         &model.vi
     };
-    let r = rescore(a, &s.analysis, w);
+    let r = rescore(&s.analysis, w);
     let codes: Vec<&str> = r
         .candidates
         .iter()

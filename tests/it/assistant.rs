@@ -23,6 +23,19 @@ fn run(args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// `kiosk assistant ask --json` on the national catalogue.
+fn ask(question: &str) -> serde_json::Value {
+    let cat = catalogue();
+    json(&[
+        "assistant",
+        "ask",
+        "--json",
+        "--catalogue",
+        cat.to_str().unwrap(),
+        question,
+    ])
+}
+
 /// `kiosk assistant eval --json` on the national catalogue (optionally the baseline).
 fn eval(questions: &Path, baseline: bool) -> serde_json::Value {
     let cat = catalogue();
@@ -268,17 +281,6 @@ fn eval_meets_the_floors_on_our_own_question_sets() {
 
 #[test]
 fn ask_answers_procedures_faq_and_not_sure_as_json() {
-    let cat = catalogue();
-    let ask = |q: &str| {
-        json(&[
-            "assistant",
-            "ask",
-            "--json",
-            "--catalogue",
-            cat.to_str().unwrap(),
-            q,
-        ])
-    };
     let a = ask("dang ky tam tru cho nguoi thue tro");
     assert_eq!(a["kind"], "procedures");
     assert_eq!(a["hits"][0]["code"], "1.004194");
@@ -328,17 +330,6 @@ fn a_malformed_questions_file_names_the_line() {
 /// real English goes to the English phrases.
 #[test]
 fn unmarked_vietnamese_is_never_taken_for_english() {
-    let cat = catalogue();
-    let ask = |q: &str| {
-        json(&[
-            "assistant",
-            "ask",
-            "--json",
-            "--catalogue",
-            cat.to_str().unwrap(),
-            q,
-        ])
-    };
     for q in [
         "lam so do lan dau",
         "the can cuoc bi mat lam lai o dau",
