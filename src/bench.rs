@@ -455,6 +455,8 @@ pub fn bench_report(config: &Config, backlog: usize, points: usize) -> Result<Re
         max_body_bytes: 64 * 1024 * 1024,
         stale_after_seconds: 120,
         point: point_cfgs,
+        viewer: Vec::new(),
+        allowed_hosts: Vec::new(),
     };
     let centre = Arc::new(Centre::open(&centre_cfg)?);
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;

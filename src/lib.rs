@@ -27,6 +27,9 @@
 //! - [`domain`]: pure rules: numbering, lifecycle, call-next with the priority ratio, quotas,
 //!   the service day, the wait estimate; the vocabulary ([`domain::EventKind`],
 //!   [`domain::Reason`]) and the catalogue's [`domain::Procedure`]. No I/O; time is an argument.
+//! - [`web`]: what both HTTP servers do to every request and answer (one JSON refusal shape,
+//!   security headers, allowed hosts, JSON-only bodies). [`identity`]: citizens' ids,
+//!   normalised and kept only as keyed hashes.
 //! - [`clock`], [`text`]: time as a dependency; Vietnamese text (NFC, folding, ASCII).
 //! - [`bench`]: measured figures (`kiosk bench`).
 //!
@@ -46,6 +49,7 @@ pub mod config;
 pub mod domain;
 pub mod guides;
 pub mod hub;
+pub mod identity;
 pub mod printer;
 pub mod report;
 pub mod sse;
@@ -54,4 +58,5 @@ pub mod supervise;
 pub mod text;
 pub mod ticketing;
 pub mod ui;
+pub mod web;
 pub mod wire;

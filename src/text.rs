@@ -47,9 +47,28 @@ pub fn to_ascii(text: &str) -> String {
     out
 }
 
+/// At most `max` characters of `s`, with "…" when cut: how refusals quote what they were sent,
+/// so a megabyte of input never comes back as a megabyte of reason.
+pub fn clip(s: &str, max: usize) -> String {
+    let mut chars = s.chars();
+    let head: String = chars.by_ref().take(max).collect();
+    if chars.next().is_some() {
+        format!("{head}…")
+    } else {
+        head
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clip_cuts_long_input_on_a_character() {
+        assert_eq!(clip("Hộ tịch", 3), "Hộ …");
+        assert_eq!(clip("abc", 3), "abc");
+        assert_eq!(clip(&"x".repeat(1_000_000), 40).chars().count(), 41);
+    }
 
     #[test]
     fn combining_accents_compose() {

@@ -7,9 +7,10 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -17,11 +18,13 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
+use std::net::{IpAddr, SocketAddr};
 use tokio::sync::{broadcast, watch};
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
 
 use super::ApiState;
+use super::throttle::Subject;
 use super::views;
 use crate::domain::{EventKind, Reason};
 use crate::hub::{HubError, IssueRequest};
@@ -31,12 +34,28 @@ static COUNTER_HTML: &str = include_str!("../../assets/web/counter.html");
 static INDEX_HTML: &str = include_str!("../../assets/web/index.html");
 static OPENAPI: &str = include_str!("../../docs/openapi.yaml");
 
+/// The pages this server sends (their inline scripts are allowed by hash, `crate::web`).
+pub const PAGES: [&str; 3] = [BOARD_HTML, COUNTER_HTML, INDEX_HTML];
+
+/// The longest text each field takes (characters). Bounded here so that nothing a client
+/// sends can grow an event past what reporting carries (`report::MAX_EVENT_BYTES`).
+const MAX_CODE: usize = 16;
+const MAX_ID: usize = 64;
+const MAX_FIELD: usize = 200;
+const MAX_REASON_TEXT: usize = 200;
+const MAX_PIN: usize = 16;
+const MAX_CITIZEN_ID: usize = 32;
+/// A device event's `detail`, as JSON bytes.
+pub const MAX_DETAIL_BYTES: usize = 4096;
+
 /// A refusal.
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
     code: Reason,
     reason: String,
+    /// Seconds before trying again is worth it (sent as `retry_after` and `Retry-After`).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -45,8 +64,30 @@ impl ApiError {
             status,
             code,
             reason: reason.into(),
+            retry_after: None,
         }
     }
+
+    fn retry_after(mut self, wait: Duration) -> ApiError {
+        self.retry_after = Some(wait.as_secs_f64().ceil().max(1.0) as u64);
+        self
+    }
+}
+
+/// A text field within its bound (characters), or a `too_long` refusal naming it.
+fn bounded(value: &str, what: &str, max: usize) -> Result<(), ApiError> {
+    if value.chars().count() > max {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            Reason::TooLong,
+            format!("\"{what}\" takes at most {max} characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn bounded_opt(value: &Option<String>, what: &str, max: usize) -> Result<(), ApiError> {
+    value.as_deref().map_or(Ok(()), |v| bounded(v, what, max))
 }
 
 /// The HTTP status of a refusal from the hub. Exhaustive: a new reason must choose one.
@@ -56,7 +97,11 @@ fn status_of(reason: Reason) -> StatusCode {
         UnknownService | UnknownCounter | UnknownPriorityGroup | TicketNotFound | NotFound
         | UnknownAction => StatusCode::NOT_FOUND,
         CounterDoesNotServe | Forbidden | NoKioskToken | WrongPin | NoPin => StatusCode::FORBIDDEN,
-        QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
+        QuotaExceeded | TooManyAttempts | RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        TooLong | BadRequest | BadCitizenId => StatusCode::BAD_REQUEST,
+        PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        BadHost => StatusCode::MISDIRECTED_REQUEST,
         HubStopped | Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         StorageError | Internal | RemoteError => StatusCode::INTERNAL_SERVER_ERROR,
         BadJson | MissingField | UnknownEventKind => StatusCode::BAD_REQUEST,
@@ -69,11 +114,18 @@ fn status_of(reason: Reason) -> StatusCode {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
-            self.status,
-            axum::Json(serde_json::json!({ "error": self.code, "reason": self.reason })),
-        )
-            .into_response()
+        let reason = crate::text::clip(&self.reason, crate::web::MAX_REASON);
+        let mut body = serde_json::json!({ "error": self.code, "reason": reason });
+        if let Some(s) = self.retry_after {
+            body["retry_after"] = s.into();
+        }
+        let mut resp = (self.status, axum::Json(body)).into_response();
+        if let Some(s) = self.retry_after
+            && let Ok(v) = header::HeaderValue::from_str(&s.to_string())
+        {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        resp
     }
 }
 
@@ -179,31 +231,100 @@ struct Login {
     pin: String,
 }
 
-async fn login(State(state): State<ApiState>, bytes: Bytes) -> Result<Response, ApiError> {
+/// The client's address (the server is started with connect info; tests that build the
+/// router by hand get loopback).
+fn peer(connect: Option<Extension<ConnectInfo<SocketAddr>>>) -> IpAddr {
+    connect.map_or(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), |c| c.0.0.ip())
+}
+
+async fn login(
+    State(state): State<ApiState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
     let req: Login = body(&bytes)?;
-    let config = state.hub.config();
-    let c = config.counter(req.counter).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            Reason::UnknownCounter,
-            format!("no counter {} here", req.counter),
+    bounded(&req.pin, "pin", MAX_PIN)?;
+    let from = peer(connect);
+    let subjects = [Subject::Counter(req.counter), Subject::Address(from)];
+    let now = std::time::Instant::now();
+    let locked = state
+        .logins
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .locked(&subjects, now);
+    if let Some(wait) = locked {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            Reason::TooManyAttempts,
+            format!(
+                "too many wrong PINs: sign-in is locked for {} s more",
+                wait.as_secs().max(1)
+            ),
         )
-    })?;
-    match &c.pin {
-        Some(pin) if same(pin, &req.pin) => Ok(axum::Json(serde_json::json!({
+        .retry_after(wait));
+    }
+    let config = state.hub.config();
+    let right = config
+        .counter(req.counter)
+        .and_then(|c| c.pin.as_deref())
+        .filter(|pin| same(pin, &req.pin));
+    if let Some(pin) = right {
+        state
+            .logins
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .succeeded(&subjects);
+        return Ok(axum::Json(serde_json::json!({
             "counter": req.counter,
             "token": pin_token(&state.secret, req.counter, pin),
         }))
-        .into_response()),
+        .into_response());
+    }
+    // Every wrong try counts, including tries at counters that do not exist or have no PIN
+    // (or scanning them would be free).
+    let locks = state
+        .logins
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .failed(&subjects, now);
+    for lock in &locks {
+        tracing::warn!(subject = %lock.subject, failures = lock.failures, seconds = lock.duration.as_secs(), "sign-in locked after wrong PINs");
+        let (counter, address) = match lock.subject {
+            Subject::Counter(n) => (Some(n), None),
+            Subject::Address(a) => (None, Some(a.to_string())),
+        };
+        let detail = serde_json::json!({
+            "counter": counter, "address": address,
+            "failures": lock.failures, "locked_seconds": lock.duration.as_secs(),
+        });
+        if let Err(e) = state
+            .hub
+            .record_device_event(EventKind::LoginLocked, None, detail)
+            .await
+        {
+            tracing::error!(error = %e, "sign-in lock not recorded");
+        }
+    }
+    let then = if locks.is_empty() {
+        String::new()
+    } else {
+        "; too many wrong PINs: sign-in is now locked for a while".to_string()
+    };
+    match config.counter(req.counter) {
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            Reason::UnknownCounter,
+            format!("no counter {} here{then}", req.counter),
+        )),
+        Some(c) if c.pin.is_none() => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            Reason::NoPin,
+            format!("this counter has no PIN; use its token{then}"),
+        )),
         Some(_) => Err(ApiError::new(
             StatusCode::FORBIDDEN,
             Reason::WrongPin,
-            "wrong PIN for this counter",
-        )),
-        None => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            Reason::NoPin,
-            "this counter has no PIN; use its token",
+            format!("wrong PIN for this counter{then}"),
         )),
     }
 }
@@ -264,6 +385,9 @@ async fn counter_action(
     let number = counter_number(&number)?;
     authorise_counter(&state, &headers, number)?;
     let b: ActionBody = body(&bytes)?;
+    bounded_opt(&b.code, "code", MAX_CODE)?;
+    bounded_opt(&b.service, "service", MAX_ID)?;
+    bounded_opt(&b.reason, "reason", MAX_REASON_TEXT)?;
     let hub = &state.hub;
     let outcome = match action.as_str() {
         "call-next" => hub.call_next(number).await?,
@@ -333,6 +457,14 @@ async fn device_event(
 ) -> Result<Response, ApiError> {
     authorise_kiosk(&state, &headers)?;
     let b = device_event_body(&bytes)?;
+    let detail_bytes = serde_json::to_vec(&b.detail).map_or(usize::MAX, |v| v.len());
+    if detail_bytes > MAX_DETAIL_BYTES {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            Reason::TooLong,
+            format!("\"detail\" takes at most {MAX_DETAIL_BYTES} bytes of JSON"),
+        ));
+    }
     if !b.kind.is_device() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -363,11 +495,33 @@ struct IssueBody {
 /// Another kiosk issues a ticket through this hub.
 async fn issue(
     State(state): State<ApiState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
     authorise_kiosk(&state, &headers)?;
+    let from = peer(connect);
+    let allowed = state
+        .issuing
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take(from, std::time::Instant::now());
+    if let Err(wait) = allowed {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            Reason::RateLimited,
+            format!(
+                "too many tickets from {from}: at most {} a minute ([api] issue_per_minute)",
+                state.hub.config().api.issue_per_minute
+            ),
+        )
+        .retry_after(wait));
+    }
     let b: IssueBody = body(&bytes)?;
+    bounded(&b.service, "service", MAX_ID)?;
+    bounded_opt(&b.priority, "priority", MAX_ID)?;
+    bounded_opt(&b.field, "field", MAX_FIELD)?;
+    bounded_opt(&b.citizen_id, "citizen_id", MAX_CITIZEN_ID)?;
     let mut req = IssueRequest::walk_in(&b.service);
     req.priority_group = b.priority;
     req.field = b.field;

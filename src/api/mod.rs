@@ -3,6 +3,7 @@
 //! status and reader connections; writes go through the hub like every other command.
 
 pub mod lan;
+pub mod throttle;
 pub mod views;
 
 use std::fmt::Write as _;
@@ -27,13 +28,22 @@ pub struct ApiState {
     /// Signs the tokens counters get for their PIN (kept in the database's meta table).
     pub secret: std::sync::Arc<String>,
     pub feed: lan::BoardFeed,
+    /// Wrong PINs per counter and per address (`throttle`).
+    pub logins: std::sync::Arc<std::sync::Mutex<throttle::LoginThrottle>>,
+    /// Tickets per address through `POST /api/tickets`.
+    pub issuing: std::sync::Arc<std::sync::Mutex<throttle::RateLimit>>,
 }
 
 impl ApiState {
     pub fn new(hub: HubHandle, db_path: PathBuf) -> Result<ApiState, crate::store::StoreError> {
         let mut store = Store::open(&db_path)?;
         let secret = store.meta_or_init("api_secret", crate::hub::service::random_id)?;
+        let per_minute = hub.config().api.issue_per_minute;
         Ok(ApiState {
+            logins: Default::default(),
+            issuing: std::sync::Arc::new(std::sync::Mutex::new(throttle::RateLimit::new(
+                per_minute,
+            ))),
             hub,
             reader: SharedStore::new(&db_path),
             db_path,
@@ -178,10 +188,20 @@ async fn metrics(State(state): State<ApiState>) -> impl IntoResponse {
     }
 }
 
+/// The largest request body the LAN API reads (a login, an action, a device event).
+pub const MAX_BODY: usize = 16 * 1024;
+
 pub fn router(state: ApiState) -> Router {
+    let guard =
+        crate::web::Guard::new(&state.hub.config().api.allowed_hosts, &lan::PAGES, MAX_BODY);
     lan::routes()
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            guard,
+            crate::web::guard,
+        ))
         .with_state(state)
 }
 
@@ -198,7 +218,9 @@ pub async fn serve(
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    let result = axum::serve(listener, router(state))
+    // The client's address: sign-in throttling and the issuing rate limit are per address.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
             closing.send_replace(true);

@@ -29,6 +29,15 @@ pub struct PointConfig {
     pub token: String,
 }
 
+/// A person (or screen) allowed to read the dashboard's data: the centre's staff.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViewerConfig {
+    pub name: String,
+    /// Typed once into the dashboard's sign-in box (kept for the browser tab's session).
+    pub token: String,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CentreConfig {
@@ -41,6 +50,13 @@ pub struct CentreConfig {
     pub stale_after_seconds: i64,
     #[serde(default)]
     pub point: Vec<PointConfig>,
+    /// Who may read `/api/points`, `/api/point` and `/api/assistant-misses` (the dashboard's
+    /// data); none = nobody.
+    #[serde(default)]
+    pub viewer: Vec<ViewerConfig>,
+    /// Host names the dashboard may be reached by, besides IP addresses and `localhost`.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
 }
 
 fn default_max_body() -> usize {
@@ -79,6 +95,43 @@ impl CentreConfig {
                 ));
             }
         }
+        for v in &c.viewer {
+            if seen.insert(v.token.clone(), ()).is_some() || v.token.len() < 16 {
+                return Err(format!(
+                    "{}: viewer {}: token: at least 16 characters, and not another's",
+                    path.display(),
+                    v.name
+                ));
+            }
+        }
+        // A receiver on the network must not take the demo's tokens.
+        let public = c.listen.parse::<std::net::SocketAddr>().map_err(|_| {
+            format!(
+                "{}: listen: \"{}\" is not address:port",
+                path.display(),
+                c.listen
+            )
+        })?;
+        if !public.ip().is_loopback() {
+            let weak = c
+                .point
+                .iter()
+                .map(|p| (format!("point {}", p.path), &p.token))
+                .chain(
+                    c.viewer
+                        .iter()
+                        .map(|v| (format!("viewer {}", v.name), &v.token)),
+                )
+                .find(|(_, t)| crate::config::weak_secret(t).is_some());
+            if let Some((who, _)) = weak {
+                return Err(format!(
+                    "{}: {who}: token: a demo or guessable token, not allowed while listen = \"{}\" \
+                     serves the network; choose a new one (`openssl rand -hex 16`)",
+                    path.display(),
+                    c.listen
+                ));
+            }
+        }
         Ok(c)
     }
 }
@@ -89,6 +142,8 @@ pub struct Centre {
     tokens: HashMap<String, String>,
     stale_after_seconds: i64,
     max_body_bytes: usize,
+    viewers: Vec<String>,
+    allowed_hosts: Vec<String>,
 }
 
 const SCHEMA_SQL: &str = r#"
@@ -143,7 +198,7 @@ fn refuse(status: StatusCode, code: &'static str, reason: impl Into<String>) -> 
     Refusal {
         status,
         code,
-        reason: reason.into(),
+        reason: crate::text::clip(&reason.into(), crate::web::MAX_REASON),
     }
 }
 
@@ -171,6 +226,8 @@ impl Centre {
                 .collect(),
             stale_after_seconds: config.stale_after_seconds,
             max_body_bytes: config.max_body_bytes,
+            viewers: config.viewer.iter().map(|v| v.token.clone()).collect(),
+            allowed_hosts: config.allowed_hosts.clone(),
         })
     }
 
@@ -397,17 +454,13 @@ async fn post_report(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<Ack>, Refusal> {
-    let token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| {
-            refuse(
-                StatusCode::UNAUTHORIZED,
-                "missing_token",
-                "send the point's token as 'Authorization: Bearer <token>'",
-            )
-        })?;
+    let token = bearer(&headers).ok_or_else(|| {
+        refuse(
+            StatusCode::UNAUTHORIZED,
+            "missing_token",
+            "send the point's token as 'Authorization: Bearer <token>'",
+        )
+    })?;
     let Some(point) = centre.tokens.get(token).cloned() else {
         return Err(refuse(
             StatusCode::UNAUTHORIZED,
@@ -461,7 +514,47 @@ async fn post_report(
     Ok(Json(ack))
 }
 
-async fn get_points(State(centre): State<Arc<Centre>>) -> Result<Json<serde_json::Value>, Refusal> {
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
+/// The dashboard's data is for the centre's staff: a viewer token, compared in equal time.
+fn authorise_viewer(centre: &Centre, headers: &HeaderMap) -> Result<(), Refusal> {
+    let Some(token) = bearer(headers) else {
+        return Err(refuse(
+            StatusCode::UNAUTHORIZED,
+            "unauthorised",
+            "sign in: send a viewer token as 'Authorization: Bearer <token>'",
+        ));
+    };
+    let ok = centre.viewers.iter().fold(false, |ok, v| {
+        let same = v.len() == token.len()
+            && v.bytes()
+                .zip(token.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        ok | same
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(refuse(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this token is not a viewer's ([[viewer]] in the centre's config)",
+        ))
+    }
+}
+
+async fn get_points(
+    State(centre): State<Arc<Centre>>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, Refusal> {
+    authorise_viewer(&centre, &headers)?;
     let c = Arc::clone(&centre);
     let points = tokio::task::spawn_blocking(move || c.points(Utc::now()))
         .await
@@ -470,7 +563,11 @@ async fn get_points(State(centre): State<Arc<Centre>>) -> Result<Json<serde_json
     Ok(Json(serde_json::json!({ "points": points })))
 }
 
-async fn get_misses(State(centre): State<Arc<Centre>>) -> Result<Json<serde_json::Value>, Refusal> {
+async fn get_misses(
+    State(centre): State<Arc<Centre>>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, Refusal> {
+    authorise_viewer(&centre, &headers)?;
     let c = Arc::clone(&centre);
     let misses = tokio::task::spawn_blocking(move || c.assistant_misses(Utc::now(), 50))
         .await
@@ -486,8 +583,10 @@ struct PointQuery {
 
 async fn get_point(
     State(centre): State<Arc<Centre>>,
+    headers: HeaderMap,
     Query(q): Query<PointQuery>,
 ) -> Result<Json<serde_json::Value>, Refusal> {
+    authorise_viewer(&centre, &headers)?;
     let c = Arc::clone(&centre);
     let path = q.path.clone();
     let found = tokio::task::spawn_blocking(move || c.point(&path))
@@ -503,16 +602,9 @@ async fn get_point(
     })
 }
 
-async fn too_large(limit: usize) -> Refusal {
-    refuse(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "too_large",
-        format!("reports are limited to {limit} bytes; send fewer events per batch"),
-    )
-}
-
 pub fn router(centre: Arc<Centre>) -> Router {
     let limit = centre.max_body_bytes;
+    let guard = crate::web::Guard::new(&centre.allowed_hosts, &[DASHBOARD], limit);
     Router::new()
         .route("/", get(|| async { Html(DASHBOARD) }))
         .route("/healthz", get(|| async { "ok" }))
@@ -520,16 +612,17 @@ pub fn router(centre: Arc<Centre>) -> Router {
         .route("/api/point", get(get_point))
         .route("/api/assistant-misses", get(get_misses))
         .route("/api/v1/reports", post(post_report))
+        .fallback(|| async {
+            refuse(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such path; see docs/centre-api.md",
+            )
+        })
         .layer(DefaultBodyLimit::max(limit))
-        .layer(axum::middleware::map_response(
-            move |resp: Response| async move {
-                // axum's own 413 is plain text; give clients the same JSON as every other refusal.
-                if resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    too_large(limit).await.into_response()
-                } else {
-                    resp
-                }
-            },
+        .layer(axum::middleware::from_fn_with_state(
+            guard,
+            crate::web::guard,
         ))
         .with_state(centre)
 }

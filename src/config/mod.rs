@@ -147,6 +147,9 @@ pub struct Config {
     pub quota: QuotaRule,
     /// Days after which citizens' identity hashes are erased.
     pub quota_retention_days: u32,
+    /// The key identity numbers are hashed with, outside the database (`[quota] id_key_file`;
+    /// by default `identity.key` beside the database; made on first start).
+    pub id_key_file: PathBuf,
     pub printer: PrinterConfig,
     /// Seconds without a touch before the kiosk returns to the welcome page.
     pub idle_seconds: u32,
@@ -157,8 +160,70 @@ pub struct Config {
     pub api_listen: Option<String>,
     /// Token other kiosks present to issue tickets through the API; none = they cannot.
     pub api_kiosk_token: Option<String>,
+    /// The rest of `[api]`: allowed hosts, the issuing rate limit.
+    pub api: ApiConfig,
     /// The board speaks the calls ("Mời công dân có số ...").
     pub board_callout: bool,
+}
+
+/// `[api]` beyond the address and the kiosk token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiConfig {
+    /// Host names browsers may reach the hub by, besides IP addresses and `localhost` (a
+    /// request naming any other `Host` is refused: DNS rebinding).
+    pub allowed_hosts: Vec<String>,
+    /// Tickets one address may ask for through `POST /api/tickets` in a minute.
+    pub issue_per_minute: u32,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            allowed_hosts: Vec::new(),
+            issue_per_minute: 30,
+        }
+    }
+}
+
+/// Why a secret is too weak for a hub on the LAN: the demo's, a placeholder, or a PIN anyone
+/// would try first (one digit repeated, a run up or down, a known favourite).
+pub(crate) fn weak_secret(value: &str) -> Option<&'static str> {
+    let lower = value.to_ascii_lowercase();
+    if [
+        "change-me",
+        "changeme",
+        "demo",
+        "example",
+        "password",
+        "secret",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+    {
+        return Some("a demo or placeholder secret");
+    }
+    let digits: Vec<i32> = value
+        .chars()
+        .filter_map(|c| c.to_digit(10).map(|d| d as i32))
+        .collect();
+    if digits.len() == value.len() && digits.len() >= 2 {
+        let steps: Vec<i32> = digits
+            .windows(2)
+            .map(|w| (w[1] - w[0]).rem_euclid(10))
+            .collect();
+        let all = |d: i32| steps.iter().all(|s| *s == d);
+        if all(0) || all(1) || all(9) {
+            return Some("a PIN anyone would try first (repeated or consecutive digits)");
+        }
+        if [
+            "1212", "2580", "0852", "1122", "1004", "2000", "6969", "121212", "112233",
+        ]
+        .contains(&value)
+        {
+            return Some("a PIN anyone would try first");
+        }
+    }
+    None
 }
 
 impl Config {
@@ -475,9 +540,17 @@ fn nfc_trim(s: &str) -> String {
     crate::text::nfc(s.trim())
 }
 
+/// A secret as written in the file, for the check that a LAN-facing hub has no demo secrets.
+struct SecretAt {
+    span: std::ops::Range<usize>,
+    key: String,
+    value: String,
+}
+
 fn read_counters(
     root: &mut TableReader,
     services: &HashMap<String, ()>,
+    secrets: &mut Vec<SecretAt>,
     problems: &mut Problems,
 ) -> Option<Vec<Counter>> {
     let mut out: Vec<Counter> = Vec::new();
@@ -496,6 +569,11 @@ fn read_counters(
             .spanned_string("pin", false, problems)
             .and_then(|(p, span)| {
                 if (4..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_digit()) {
+                    secrets.push(SecretAt {
+                        span,
+                        key: t.key_path("pin"),
+                        value: p.clone(),
+                    });
                     Some(p)
                 } else {
                     problems.at(&span, &t.key_path("pin"), "a PIN is 4 to 8 digits");
@@ -506,6 +584,11 @@ fn read_counters(
             .spanned_string("token", false, problems)
             .and_then(|(tok, span)| {
                 if tok.len() >= 16 {
+                    secrets.push(SecretAt {
+                        span,
+                        key: t.key_path("token"),
+                        value: tok.clone(),
+                    });
                     Some(tok)
                 } else {
                     problems.at(
@@ -620,7 +703,8 @@ fn read_config(
             }
         }
     }
-    let counters = read_counters(&mut root, &service_ids, problems);
+    let mut secrets = Vec::new();
+    let counters = read_counters(&mut root, &service_ids, &mut secrets, problems);
 
     let mut priority_rule = PriorityRule {
         normal_per_priority: 2,
@@ -658,7 +742,11 @@ fn read_config(
         per_bucket: 1,
     };
     let mut quota_retention_days = 1;
+    let mut id_key_file = db_path.with_file_name("identity.key");
     if let Some(mut t) = root.table("quota", false, problems) {
+        if let Some(p) = t.string("id_key_file", false, problems) {
+            id_key_file = PathBuf::from(p);
+        }
         if let Some(n) = t.integer("per_day", false, 1, 100, problems) {
             quota.per_day = n as u32;
         }
@@ -668,7 +756,10 @@ fn read_config(
         if let Some(n) = t.integer("retention_days", false, 1, 365, problems) {
             quota_retention_days = n as u32;
         }
-        t.finish(&["per_day", "per_field", "retention_days"], problems);
+        t.finish(
+            &["per_day", "per_field", "retention_days", "id_key_file"],
+            problems,
+        );
     }
     let mut idle_seconds = 60;
     let mut guides_dir = PathBuf::from("assets/guides");
@@ -723,20 +814,76 @@ fn read_config(
     }
     let mut api_listen = None;
     let mut api_kiosk_token = None;
+    let mut api = ApiConfig::default();
     if let Some(mut t) = root.table("api", false, problems) {
+        let mut listen_at = None;
         if let Some((l, span)) = t.spanned_string("listen", false, problems) {
-            if l.parse::<std::net::SocketAddr>().is_ok() {
-                api_listen = Some(l);
-            } else {
-                problems.at(
+            match l.parse::<std::net::SocketAddr>() {
+                Ok(addr) => {
+                    api_listen = Some(l);
+                    listen_at = Some((addr, span, t.key_path("listen")));
+                }
+                Err(_) => problems.at(
                     &span,
                     &t.key_path("listen"),
                     format!("\"{l}\" is not an address:port, e.g. \"0.0.0.0:8080\""),
-                );
+                ),
             }
         }
-        api_kiosk_token = t.string("kiosk_token", false, problems);
-        t.finish(&["listen", "kiosk_token"], problems);
+        if let Some((tok, span)) = t.spanned_string("kiosk_token", false, problems) {
+            if tok.len() < 16 {
+                problems.at(
+                    &span,
+                    &t.key_path("kiosk_token"),
+                    "a kiosk token must be at least 16 characters",
+                );
+            }
+            secrets.push(SecretAt {
+                span,
+                key: t.key_path("kiosk_token"),
+                value: tok.clone(),
+            });
+            api_kiosk_token = Some(tok);
+        }
+        if let Some(list) = t.string_list("allowed_hosts", false, problems) {
+            for (h, span) in list {
+                let h = h.trim().to_ascii_lowercase();
+                if h.is_empty() || h.contains(['/', ' ', ':']) {
+                    problems.at(
+                        &span,
+                        &t.key_path("allowed_hosts"),
+                        format!("\"{h}\" is not a host name (no scheme, port or path)"),
+                    );
+                } else {
+                    api.allowed_hosts.push(h);
+                }
+            }
+        }
+        if let Some(n) = t.integer("issue_per_minute", false, 1, 600, problems) {
+            api.issue_per_minute = n as u32;
+        }
+        t.finish(
+            &["listen", "kiosk_token", "allowed_hosts", "issue_per_minute"],
+            problems,
+        );
+        // A hub that answers the LAN must not answer it with the demo's secrets.
+        if let Some((addr, _, listen_key)) = &listen_at
+            && !addr.ip().is_loopback()
+        {
+            for s in &secrets {
+                if let Some(why) = weak_secret(&s.value) {
+                    problems.at(
+                        &s.span,
+                        &s.key,
+                        format!(
+                            "{why}: not allowed while {listen_key} = \"{addr}\" serves the LAN; \
+                             choose a new one (PINs of 6+ digits, tokens from \
+                             `openssl rand -hex 16`)"
+                        ),
+                    );
+                }
+            }
+        }
     }
     let mut board_callout = true;
     if let Some(mut t) = root.table("board", false, problems) {
@@ -781,12 +928,14 @@ fn read_config(
         max_recalls,
         quota,
         quota_retention_days,
+        id_key_file,
         printer: printer?,
         idle_seconds,
         guides_dir,
         reporting,
         api_listen,
         api_kiosk_token,
+        api,
         board_callout,
     })
 }
@@ -944,6 +1093,9 @@ fn read_printer(mut t: TableReader, problems: &mut Problems) -> Option<PrinterCo
     if let Some(ms) = t.integer("status_timeout_ms", false, 20, 10_000, problems) {
         p.status_timeout_ms = ms as u64;
     }
+    if let Some(b) = t.boolean("confirm", false, problems) {
+        p.confirm = b;
+    }
     if let Some(b) = t.boolean("auto_status_back", false, problems) {
         p.auto_status_back = b;
     }
@@ -980,6 +1132,7 @@ fn read_printer(mut t: TableReader, problems: &mut Problems) -> Option<PrinterCo
             "codepage_tables",
             "check_status",
             "status_timeout_ms",
+            "confirm",
             "auto_status_back",
             "qr_payload",
             "footer",

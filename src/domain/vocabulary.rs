@@ -107,6 +107,9 @@ vocabulary! {
         /// Something changed at the hub a lobby kiosk works through (`kiosk run --hub`): its
         /// listeners re-read the status. Only on that kiosk's own broadcast, never stored.
         HubChanged = "hub_changed",
+        /// Too many wrong PINs for a counter or from one address: sign-in is locked for a while
+        /// (`detail`: counter or address, failures, seconds locked). Recorded by the LAN API.
+        LoginLocked = "login_locked",
     }
 }
 
@@ -125,6 +128,9 @@ impl EventKind {
         EventKind::PrinterFault,
         EventKind::PrinterWarning,
     ];
+
+    /// What the LAN API records on its own account (not a device's report).
+    pub const SECURITY: &'static [EventKind] = &[EventKind::LoginLocked];
 
     /// Whether a device may add this kind.
     pub fn is_device(self) -> bool {
@@ -171,6 +177,22 @@ vocabulary! {
         Unavailable = "unavailable",
         /// A lobby kiosk got an answer from its hub that it does not know.
         RemoteError = "remote_error",
+        /// A text field longer than the API takes (the limit is in the reason).
+        TooLong = "too_long",
+        /// A body larger than the API takes.
+        PayloadTooLarge = "payload_too_large",
+        /// A body that is not `application/json`.
+        UnsupportedMediaType = "unsupported_media_type",
+        /// A request the server cannot read (bad path, bad query, bad header).
+        BadRequest = "bad_request",
+        /// A `Host` this server does not answer to (DNS rebinding), see `[api] allowed_hosts`.
+        BadHost = "bad_host",
+        /// Sign-in locked after too many wrong PINs; `retry_after` says when to try again.
+        TooManyAttempts = "too_many_attempts",
+        /// Too many tickets asked from one address in a minute.
+        RateLimited = "rate_limited",
+        /// An identity number that is neither 9 or 12 digits nor a passport number.
+        BadCitizenId = "bad_citizen_id",
     }
 }
 

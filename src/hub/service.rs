@@ -52,6 +52,8 @@ pub enum QueueError {
     #[error("{0}")]
     Store(#[from] StoreError),
     /// Refused by the hub this kiosk works through (`kiosk run --hub`).
+    #[error("{0}")]
+    BadCitizenId(#[from] crate::identity::BadCitizenId),
     #[error("{message}")]
     Remote { reason: Reason, message: String },
 }
@@ -82,6 +84,7 @@ impl QueueError {
             QueueError::Quota(_) => Reason::QuotaExceeded,
             QueueError::Lifecycle(_) => Reason::WrongTicketState,
             QueueError::Store(_) => Reason::StorageError,
+            QueueError::BadCitizenId(_) => Reason::BadCitizenId,
             QueueError::Remote { reason, .. } => *reason,
         }
     }
@@ -96,7 +99,7 @@ pub struct IssueRequest {
     /// The procedure field (lĩnh vực) it is for, when the citizen chose a procedure.
     pub field: Option<String>,
     /// The citizen's identity number (CCCD), when given: used for the quota, stored only as a
-    /// salted hash.
+    /// keyed hash (`crate::identity`).
     pub citizen_id: Option<String>,
 }
 
@@ -157,7 +160,7 @@ pub struct QueueService {
     config: Arc<Config>,
     store: Store,
     clock: Arc<dyn Clock>,
-    salt: String,
+    id_key: crate::identity::IdKey,
     /// The service day whose stale identity hashes were last purged.
     purged_for: Option<NaiveDate>,
 }
@@ -172,15 +175,16 @@ fn known_list<'a>(items: impl Iterator<Item = &'a str>) -> String {
 impl QueueService {
     pub fn new(
         config: Arc<Config>,
-        mut store: Store,
+        store: Store,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StoreError> {
-        let salt = store.meta_or_init("citizen_salt", random_id)?;
+        let id_key = crate::identity::IdKey::load_or_create(&config.id_key_file)
+            .map_err(|e| StoreError::Key(e.to_string()))?;
         Ok(QueueService {
             config,
             store,
             clock,
-            salt,
+            id_key,
             purged_for: None,
         })
     }
@@ -251,12 +255,9 @@ impl QueueService {
         Err(QueueError::Closed { hours })
     }
 
-    fn citizen_hash(&self, citizen_id: &str) -> String {
-        let normalised: String = citizen_id.chars().filter(|c| !c.is_whitespace()).collect();
-        let mut h = Sha256::new();
-        h.update(self.salt.as_bytes());
-        h.update(normalised.as_bytes());
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    fn citizen_hash(&self, citizen_id: &str) -> Result<String, QueueError> {
+        let normalised = crate::identity::normalise_citizen_id(citizen_id)?;
+        Ok(self.id_key.hash(&normalised))
     }
 
     /// Erase identity hashes past the retention period, once per service day.
@@ -287,7 +288,10 @@ impl QueueService {
         }
         self.check_open(now)?;
         self.purge_if_new_day(today)?;
-        let citizen_hash = req.citizen_id.as_deref().map(|id| self.citizen_hash(id));
+        let citizen_hash = match req.citizen_id.as_deref() {
+            Some(id) => Some(self.citizen_hash(id)?),
+            None => None,
+        };
         let config = Arc::clone(&self.config);
         let Some(service) = config.service(&req.service_id) else {
             unreachable!("checked above")
@@ -598,14 +602,15 @@ impl QueueService {
     }
 
     /// Record something a device did (printed a ticket, reported a fault) in the audit log,
-    /// so that reporting sends it to the centre. `kind` must be one of `EventKind::DEVICE`.
+    /// so that reporting sends it to the centre. `kind` must be one of `EventKind::DEVICE` or
+    /// `EventKind::SECURITY` (what the LAN API records, e.g. a sign-in lock).
     pub fn record_device_event(
         &mut self,
         kind: EventKind,
         ticket: Option<&Ticket>,
         detail: serde_json::Value,
     ) -> Result<Event, QueueError> {
-        if !kind.is_device() {
+        if !kind.is_device() && !EventKind::SECURITY.contains(&kind) {
             return Err(QueueError::UnknownEventKind {
                 kind: kind.to_string(),
                 known: EventKind::list(EventKind::DEVICE),
@@ -704,7 +709,7 @@ impl QueueService {
     }
 }
 
-/// 16 random bytes as hex, from the OS: the salt for identity hashes, the database instance id.
+/// 16 random bytes as hex, from the OS: identity keys, the database instance id, API secrets.
 pub fn random_id() -> String {
     use std::io::Read;
     let mut buf = [0u8; 16];

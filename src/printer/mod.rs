@@ -35,6 +35,10 @@ pub enum PrintError {
     Encode(#[from] encode::EncodeError),
     #[error("{0}")]
     Transport(#[from] transport::TransportError),
+    /// Everything was handed over, but the printer never said it processed the ticket (cable
+    /// pulled or power cut mid-ticket): not printed.
+    #[error("the printer did not confirm the ticket within {0} ms (unplugged or off?)")]
+    Unconfirmed(u64),
 }
 
 impl PrintError {
@@ -43,7 +47,7 @@ impl PrintError {
         match self {
             PrintError::Fault(s) => *s,
             PrintError::Encode(_) => PrinterStatus::Offline,
-            PrintError::Transport(_) => PrinterStatus::Unreachable,
+            PrintError::Transport(_) | PrintError::Unconfirmed(_) => PrinterStatus::Unreachable,
         }
     }
 }
@@ -65,6 +69,7 @@ pub struct TicketPrinter {
     options: EncodeOptions,
     check_status: bool,
     status_timeout: Duration,
+    confirm: bool,
     last: Option<TicketInfo>,
 }
 
@@ -79,6 +84,7 @@ impl TicketPrinter {
             },
             check_status: config.check_status,
             status_timeout: Duration::from_millis(config.status_timeout_ms),
+            confirm: config.confirm,
             last: None,
         }
     }
@@ -174,6 +180,16 @@ impl TicketPrinter {
             bytes: &encoded.bytes,
             preview_png: preview.as_deref(),
         })?;
+        if self.confirm && self.transport.has_status() {
+            // Long enough for the bytes still in the line's buffers (twice their time on the
+            // wire) and the print and cut themselves (~1.5 s for a long ticket).
+            let wait = self.status_timeout
+                + 2 * self.transport.line_time(encoded.bytes.len())
+                + Duration::from_millis(1500);
+            if self.transport.confirm(wait)?.is_none() {
+                return Err(PrintError::Unconfirmed(wait.as_millis() as u64));
+            }
+        }
         self.last = Some(info.clone());
         Ok(PrintReport {
             status,

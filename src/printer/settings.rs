@@ -33,6 +33,9 @@ pub struct PrinterConfig {
     /// Ask DLE EOT status before each ticket.
     pub check_status: bool,
     pub status_timeout_ms: u64,
+    /// After each ticket, ask the printer (GS r 1, answered only once everything before it,
+    /// the cut included, was processed) and count a ticket printed only when it answers.
+    pub confirm: bool,
     pub auto_status_back: bool,
     /// QR content template: {site}, {day}, {code}, {id}. None prints no QR code.
     pub qr_payload: Option<String>,
@@ -51,6 +54,7 @@ impl PrinterConfig {
             vietnamese: VietnameseMode::Raster,
             check_status: true,
             status_timeout_ms: 500,
+            confirm: true,
             auto_status_back: false,
             qr_payload: None,
             footer: Vec::new(),

@@ -56,6 +56,12 @@ pub fn is_realtime_reply(b: u8) -> bool {
 }
 
 /// DLE EOT 1 (printer status): offline?
+/// A reply to GS r 1 (paper sensor status): bits 4 and 7 are 0, which tells it from a real-time
+/// reply (bit 4 set) and from the first byte of an ASB message (bit 4 set).
+pub fn is_transmit_status_reply(b: u8) -> bool {
+    b & 0x90 == 0
+}
+
 pub fn offline_from_eot1(b: u8) -> bool {
     b & 0x08 != 0
 }

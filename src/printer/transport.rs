@@ -35,6 +35,18 @@ pub trait Transport: Send {
     fn send(&mut self, job: &Job) -> Result<(), TransportError>;
     /// Ask DLE EOT `n` and return the one-byte reply, or None if none came within `timeout`.
     fn ask(&mut self, n: u8, timeout: Duration) -> Result<Option<u8>, TransportError>;
+    /// GS r 1 (transmit paper sensor status), which a printer answers only after it processed
+    /// everything sent before it: the byte it answered, or None on silence. Transports with
+    /// no printer to ask (spool) have nothing to confirm.
+    fn confirm(&mut self, timeout: Duration) -> Result<Option<u8>, TransportError> {
+        let _ = timeout;
+        Ok(Some(0))
+    }
+    /// How long `bytes` take on the wire (serial lines are slow: 9600 baud is ~1 ms a byte).
+    fn line_time(&self, bytes: usize) -> Duration {
+        let _ = bytes;
+        Duration::ZERO
+    }
     /// The status from the last Automatic Status Back message seen, if any.
     fn last_asb(&self) -> Option<PrinterStatus> {
         None
@@ -79,6 +91,8 @@ struct LinkTransport<L: Link> {
     open: Box<dyn Fn() -> io::Result<L> + Send>,
     link: Option<L>,
     asb: Option<PrinterStatus>,
+    /// Serial lines: their speed, for how long a ticket takes on the wire.
+    baud: Option<u32>,
 }
 
 impl<L: Link> LinkTransport<L> {
@@ -171,17 +185,31 @@ impl<L: Link> LinkTransport<L> {
     }
 
     fn ask(&mut self, n: u8, timeout: Duration) -> Result<Option<u8>, TransportError> {
+        self.request(&[0x10, 0x04, n], timeout, status::is_realtime_reply)
+    }
+
+    fn confirm(&mut self, timeout: Duration) -> Result<Option<u8>, TransportError> {
+        self.request(&[0x1D, 0x72, 1], timeout, status::is_transmit_status_reply)
+    }
+
+    /// Send a status request and wait for the reply `is_reply` recognises (ASB messages that
+    /// arrive meanwhile are taken in; anything else is noise on the line, skipped).
+    fn request(
+        &mut self,
+        command: &[u8],
+        timeout: Duration,
+        is_reply: fn(u8) -> bool,
+    ) -> Result<Option<u8>, TransportError> {
         self.drain()?;
-        self.write_all(&[0x10, 0x04, n])?;
+        self.write_all(command)?;
         let deadline = Instant::now() + timeout;
         while let Some(b) = self.read_byte(deadline)? {
             if self.maybe_asb(b, deadline)? {
                 continue;
             }
-            if status::is_realtime_reply(b) {
+            if is_reply(b) {
                 return Ok(Some(b));
             }
-            // Anything else is noise on the line; keep waiting for a real reply.
         }
         Ok(None)
     }
@@ -199,8 +227,17 @@ macro_rules! link_transport {
             fn ask(&mut self, n: u8, timeout: Duration) -> Result<Option<u8>, TransportError> {
                 self.0.ask(n, timeout)
             }
+            fn confirm(&mut self, timeout: Duration) -> Result<Option<u8>, TransportError> {
+                self.0.confirm(timeout)
+            }
             fn last_asb(&self) -> Option<PrinterStatus> {
                 self.0.asb
+            }
+            fn line_time(&self, bytes: usize) -> Duration {
+                // 10 bits a byte on the wire (start, 8 data, stop).
+                self.0.baud.map_or(Duration::ZERO, |b| {
+                    Duration::from_secs_f64(bytes as f64 * 10.0 / f64::from(b.max(1)))
+                })
             }
         }
     };
@@ -238,6 +275,7 @@ impl SerialTransport {
             }),
             link: None,
             asb: None,
+            baud: Some(baud),
         })
     }
 }
@@ -262,6 +300,7 @@ impl DeviceFileTransport {
             }),
             link: None,
             asb: None,
+            baud: None,
         })
     }
 }
@@ -288,6 +327,7 @@ impl TcpTransport {
             }),
             link: None,
             asb: None,
+            baud: None,
         })
     }
 }

@@ -17,6 +17,16 @@ use crate::store::{Event, Store, StoreError};
 
 pub const SCHEMA: &str = "kiosk-report/1";
 
+/// The largest event sent whole, as wire JSON. A bigger one (nothing on the LAN can make one
+/// today: the API bounds every field, but an older database or a local tool might hold one) is
+/// sent with its `detail` replaced by a stub saying so (`oversized_detail`), so it can never
+/// block the events behind it.
+pub const MAX_EVENT_BYTES: usize = 16 * 1024;
+/// The most a batch carries, as wire JSON (the receiver takes 8 MiB by default). Halved after
+/// each 413 down to `MIN_BATCH_BYTES`.
+pub const MAX_BATCH_BYTES: usize = 1024 * 1024;
+pub const MIN_BATCH_BYTES: usize = 2 * MAX_EVENT_BYTES;
+
 /// Which point a report comes from.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -123,6 +133,31 @@ pub fn wire_event(site_path: &str, instance: &str, e: &Event) -> WireEvent {
         priority_group: e.priority_group.clone(),
         detail: e.detail.clone(),
     }
+}
+
+/// The event as it can be sent, and its size on the wire: an event over `MAX_EVENT_BYTES`
+/// keeps everything but its detail, which becomes `{"oversized_detail": {bytes, sha256, head}}`.
+fn sendable(mut w: WireEvent) -> (WireEvent, usize) {
+    let size = serde_json::to_vec(&w).map_or(usize::MAX, |v| v.len());
+    if size <= MAX_EVENT_BYTES {
+        return (w, size);
+    }
+    let detail = w.detail.as_ref().map(|d| d.to_string()).unwrap_or_default();
+    use sha2::Digest;
+    let sha: String = sha2::Sha256::digest(detail.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    tracing::warn!(seq = w.seq, kind = %w.kind, bytes = size, "event too large to report whole; its detail is sent as a stub");
+    w.detail = Some(serde_json::json!({
+        "oversized_detail": {
+            "bytes": detail.len(),
+            "sha256": sha,
+            "head": crate::text::clip(&detail, 200),
+        }
+    }));
+    let size = serde_json::to_vec(&w).map_or(0, |v| v.len());
+    (w, size)
 }
 
 fn percentile(mut v: Vec<f64>, q: f64) -> Option<f64> {
@@ -248,6 +283,16 @@ pub struct Sender {
     client: reqwest::Client,
     url: String,
     token: Option<String>,
+    /// The byte budget of a batch: `MAX_BATCH_BYTES`, halved after a 413.
+    budget: std::sync::atomic::AtomicUsize,
+}
+
+/// What one post carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    pub events: usize,
+    /// Events were left behind by the count or byte bound: send again at once.
+    pub more: bool,
 }
 
 impl Sender {
@@ -281,6 +326,7 @@ impl Sender {
             client,
             url,
             token,
+            budget: std::sync::atomic::AtomicUsize::new(MAX_BATCH_BYTES),
         })
     }
 
@@ -297,30 +343,43 @@ impl Sender {
         f(&mut guard)
     }
 
-    /// Build the next report: the next batch of unsent events, and a snapshot if given.
+    /// Build the next report: the next batch of unsent events (bounded by `batch_size` and the
+    /// byte budget, never fewer than one), and a snapshot if given. Returns the report, the id
+    /// of its last event, and whether more events wait.
     pub fn next_report(
         &self,
         snapshot: Option<Snapshot>,
-    ) -> Result<(Report, Option<i64>), SendError> {
+    ) -> Result<(Report, Option<i64>, bool), SendError> {
         let batch = self.config.reporting.batch_size as u32;
         let events = self.with_store(|store| {
             let tx = store.read()?;
             let from = tx.outbox_sent_up_to()?;
             tx.events_after(from, batch)
         })?;
-        let last = events.last().map(|e| e.id);
+        let full = events.len() >= batch as usize;
+        let budget = self.budget.load(std::sync::atomic::Ordering::Relaxed);
         let path = self.site.path();
+        let mut used = 0;
+        let mut wire = Vec::new();
+        let mut last = None;
+        for e in &events {
+            let (w, size) = sendable(wire_event(&path, &self.instance, e));
+            if !wire.is_empty() && used + size > budget {
+                break;
+            }
+            used += size;
+            last = Some(e.id);
+            wire.push(w);
+        }
+        let more = full || wire.len() < events.len();
         let report = Report {
             schema: SCHEMA.to_string(),
             site: self.site.clone(),
             sent_at: Utc::now(),
             snapshot,
-            events: events
-                .iter()
-                .map(|e| wire_event(&path, &self.instance, e))
-                .collect(),
+            events: wire,
         };
-        Ok((report, last))
+        Ok((report, last, more))
     }
 
     /// POST one report.
@@ -346,31 +405,55 @@ impl Sender {
             .map_err(|e| SendError::Network(format!("bad acknowledgement: {e}")))
     }
 
-    /// Send one batch (and the snapshot, if any). Returns how many events it carried; the
-    /// cursor moves only after the centre acknowledged them.
-    pub async fn send_batch(&self, snapshot: Option<Snapshot>) -> Result<usize, SendError> {
-        let (report, last) = self.next_report(snapshot)?;
-        if report.events.is_empty() && report.snapshot.is_none() {
-            return Ok(0);
+    /// Send one batch (and the snapshot, if any). The cursor moves only after the centre
+    /// acknowledged it. A 413 halves the byte budget and tries again at once, down to
+    /// `MIN_BATCH_BYTES`, so a receiver with a smaller limit still gets everything.
+    pub async fn send_batch(&self, snapshot: Option<Snapshot>) -> Result<Sent, SendError> {
+        use std::sync::atomic::Ordering;
+        loop {
+            let (report, last, more) = self.next_report(snapshot.clone())?;
+            if report.events.is_empty() && report.snapshot.is_none() {
+                return Ok(Sent {
+                    events: 0,
+                    more: false,
+                });
+            }
+            match self.post(&report).await {
+                Err(SendError::Refused { status: 413, .. })
+                    if self.budget.load(Ordering::Relaxed) > MIN_BATCH_BYTES =>
+                {
+                    let halved = (self.budget.load(Ordering::Relaxed) / 2).max(MIN_BATCH_BYTES);
+                    tracing::warn!(
+                        budget = halved,
+                        "the centre refused a batch as too large; sending smaller ones"
+                    );
+                    self.budget.store(halved, Ordering::Relaxed);
+                    continue;
+                }
+                Err(e) => return Err(e),
+                Ok(_) => {}
+            }
+            if let Some(last) = last {
+                self.with_store(|store| {
+                    let tx = store.write()?;
+                    tx.set_outbox_sent_up_to(last)?;
+                    tx.commit()
+                })?;
+            }
+            return Ok(Sent {
+                events: report.events.len(),
+                more,
+            });
         }
-        self.post(&report).await?;
-        if let Some(last) = last {
-            self.with_store(|store| {
-                let tx = store.write()?;
-                tx.set_outbox_sent_up_to(last)?;
-                tx.commit()
-            })?;
-        }
-        Ok(report.events.len())
     }
 
     /// Send batches until the outbox is empty (or an error). Returns events sent.
     pub async fn drain(&self) -> Result<usize, SendError> {
         let mut total = 0;
         loop {
-            let n = self.send_batch(None).await?;
-            total += n;
-            if n < self.config.reporting.batch_size {
+            let sent = self.send_batch(None).await?;
+            total += sent.events;
+            if !sent.more {
                 return Ok(total);
             }
         }
@@ -491,8 +574,8 @@ pub async fn run(
         // (otherwise a dead centre would read as "works again" between two snapshots).
         let posted_snapshot = snapshot.is_some();
         let result = match sender.send_batch(snapshot).await {
-            Ok(n) if n >= sender.config.reporting.batch_size => sender.drain().await.map(|m| m + n),
-            other => other,
+            Ok(sent) if sent.more => sender.drain().await.map(|m| m + sent.events),
+            other => other.map(|sent| sent.events),
         };
         let wait = match result {
             Ok(n) => {

@@ -36,6 +36,9 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
     #[error("database connection closed")]
     Closed,
+    /// The identity key beside the database cannot be read or made (`crate::identity`).
+    #[error("{0}")]
+    Key(String),
     #[error("database row {table}#{id} is corrupt: {what}")]
     Corrupt {
         table: &'static str,

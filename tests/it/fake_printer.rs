@@ -17,6 +17,10 @@ pub struct Script {
     /// Sent on each status request, before the reply if any, as a printer with Automatic
     /// Status Back enabled may do when its state changes.
     pub asb_before_reply: Option<[u8; 4]>,
+    /// The answer to GS r 1 (sent once everything before it was "printed").
+    pub gs_r1: Option<u8>,
+    /// Stop reading and answering after this many bytes, as a printer whose cable was pulled.
+    pub hang_after: Option<usize>,
 }
 
 impl Script {
@@ -25,30 +29,40 @@ impl Script {
         eot2: Some(0x12),
         eot4: Some(0x12),
         asb_before_reply: None,
+        gs_r1: Some(0x00),
+        hang_after: None,
     };
     pub const PAPER_OUT: Script = Script {
         eot1: Some(0x1A),
         eot2: Some(0x32),
         eot4: Some(0x72),
         asb_before_reply: None,
+        gs_r1: Some(0x00),
+        hang_after: None,
     };
     pub const COVER_OPEN: Script = Script {
         eot1: Some(0x1A),
         eot2: Some(0x16),
         eot4: Some(0x12),
         asb_before_reply: None,
+        gs_r1: Some(0x00),
+        hang_after: None,
     };
     pub const NEAR_END: Script = Script {
         eot1: Some(0x12),
         eot2: Some(0x12),
         eot4: Some(0x1E),
         asb_before_reply: None,
+        gs_r1: Some(0x00),
+        hang_after: None,
     };
     pub const SILENT: Script = Script {
         eot1: None,
         eot2: None,
         eot4: None,
         asb_before_reply: None,
+        gs_r1: None,
+        hang_after: None,
     };
 }
 
@@ -68,14 +82,30 @@ impl FakePrinter {
             let mut buf = [0u8; 4096];
             let mut scanned = 0;
             while !s.load(Ordering::Relaxed) {
-                match io.read(&mut buf) {
+                if script
+                    .hang_after
+                    .is_some_and(|n| r.lock().unwrap().len() >= n)
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                }
+                let room = script
+                    .hang_after
+                    .map_or(buf.len(), |n| (n - r.lock().unwrap().len()).min(buf.len()));
+                match io.read(&mut buf[..room]) {
                     Ok(0) => std::thread::sleep(Duration::from_millis(2)),
                     Ok(n) => {
                         let mut all = r.lock().unwrap();
                         all.extend_from_slice(&buf[..n]);
                         // Look for DLE EOT n in what arrived, including across reads.
                         while scanned + 2 < all.len() {
-                            if all[scanned] == 0x10 && all[scanned + 1] == 0x04 {
+                            if all[scanned] == 0x1D && all[scanned + 1] == 0x72 {
+                                if let Some(b) = script.gs_r1 {
+                                    let _ = io.write_all(&[b]);
+                                    let _ = io.flush();
+                                }
+                                scanned += 3;
+                            } else if all[scanned] == 0x10 && all[scanned + 1] == 0x04 {
                                 let reply = match all[scanned + 2] {
                                     1 => script.eot1,
                                     2 => script.eot2,

@@ -28,8 +28,15 @@ impl Lan {
 
     /// On a given port (0 = any free one).
     pub async fn start_on(port: u16) -> Lan {
+        // These tests issue many tickets from one address; the limit has its own test.
+        Lan::start_with(port, |c| c.api.issue_per_minute = 600).await
+    }
+
+    /// With the demo config changed by `edit`.
+    pub async fn start_with(port: u16, edit: impl FnOnce(&mut kiosk::config::Config)) -> Lan {
         let dir = tempfile::tempdir().unwrap();
-        let config = demo_config(dir.path());
+        let mut config = demo_config(dir.path());
+        edit(&mut config);
         let db = config.db_path.clone();
         let q = kiosk::hub::QueueService::new(
             std::sync::Arc::new(config),
@@ -59,7 +66,7 @@ impl Lan {
     }
 
     /// Send with an optional bearer token; the answer must be JSON whatever the status.
-    async fn send(req: reqwest::RequestBuilder, token: Option<&str>) -> (StatusCode, Value) {
+    pub async fn send(req: reqwest::RequestBuilder, token: Option<&str>) -> (StatusCode, Value) {
         let req = match token {
             Some(t) => req.bearer_auth(t),
             None => req,

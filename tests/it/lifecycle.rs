@@ -13,7 +13,8 @@ use crate::common::{free_port, kiosk_bin};
 fn config_on(dir: &std::path::Path, port: u16) -> std::path::PathBuf {
     let text = kiosk::config::DEMO_TOML.replace(
         "listen = \"127.0.0.1:8080\"",
-        &format!("listen = \"127.0.0.1:{port}\""),
+        // 20 tickets from one address in a moment: above the default issuing limit.
+        &format!("listen = \"127.0.0.1:{port}\"\nissue_per_minute = 600"),
     );
     assert!(text.contains(&format!("127.0.0.1:{port}")));
     let path = dir.join("site.toml");

@@ -9,6 +9,7 @@ mod config;
 mod crash;
 mod fake_printer;
 mod fault_proxy;
+mod hardening;
 mod hub;
 mod lan;
 mod lifecycle;

@@ -315,6 +315,8 @@ fn ticket_bytes(config: &PrinterConfig) -> Vec<u8> {
 const EOT1: [u8; 3] = [0x10, 0x04, 1];
 const EOT2: [u8; 3] = [0x10, 0x04, 2];
 const EOT4: [u8; 3] = [0x10, 0x04, 4];
+/// The confirmation after each ticket: GS r 1, answered once the printer processed the cut.
+const GSR1: [u8; 3] = [0x1D, 0x72, 1];
 
 fn serial_printer(path: &str, baud: u32) -> (TicketPrinter, PrinterConfig) {
     let config = printer_config(TransportConfig::Serial {
@@ -335,9 +337,10 @@ fn serial_ready_printer_gets_status_requests_then_the_exact_ticket() {
         assert_eq!(report.status, PrinterStatus::Ready);
         let ticket = ticket_bytes(&config);
         assert_eq!(report.bytes, ticket.len());
-        let got = fake.wait_for(6 + ticket.len(), Duration::from_secs(5));
+        let got = fake.wait_for(9 + ticket.len(), Duration::from_secs(5));
         let mut expected = [EOT1, EOT4].concat();
         expected.extend_from_slice(&ticket);
+        expected.extend_from_slice(&GSR1);
         assert_eq!(got.len(), expected.len(), "baud {baud}");
         assert!(
             got == expected,
@@ -379,8 +382,8 @@ fn serial_near_end_prints_and_warns() {
     let report = printer.print(&sample_ticket()).unwrap();
     assert_eq!(report.status, PrinterStatus::PaperNearEnd);
     let ticket = ticket_bytes(&config);
-    let got = fake.wait_for(6 + ticket.len(), Duration::from_secs(5));
-    assert!(got.ends_with(&ticket));
+    let got = fake.wait_for(9 + ticket.len(), Duration::from_secs(5));
+    assert!(got.ends_with(&[ticket, GSR1.to_vec()].concat()));
     let (kind, _) = kiosk::ticketing::print_event(&Ok(report), "test");
     assert_eq!(kind, "printer_warning");
 }
@@ -396,6 +399,35 @@ fn serial_silent_printer_is_unreachable_and_gets_no_ticket() {
     );
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(fake.received(), EOT1.to_vec());
+}
+
+/// The cable is pulled mid-ticket: the printer took part of it and will never cut. Before the
+/// confirmation the kiosk said "printed" (issue 16: 4,095 of 4,752 bytes, no cut).
+#[test]
+fn a_printer_unplugged_mid_ticket_is_a_fault_not_printed() {
+    let script = Script {
+        hang_after: Some(1000),
+        ..Script::READY
+    };
+    let (fake, path, _slave) = pty_printer(script);
+    let (mut printer, config) = serial_printer(&path, 115_200);
+    let ticket = ticket_bytes(&config);
+    assert!(ticket.len() > 1000);
+    let err = printer.print(&sample_ticket()).unwrap_err();
+    assert_eq!(err.status(), PrinterStatus::Unreachable, "{err}");
+    let got = fake.received();
+    assert!(got.len() <= 1000, "{}", got.len());
+    assert!(!got.windows(3).any(|w| w == GSR1), "never reached the cut");
+    // A printer that takes everything but never answers the confirmation: not printed either.
+    let mute = Script {
+        gs_r1: None,
+        ..Script::READY
+    };
+    let (fake, path, _slave) = pty_printer(mute);
+    let (mut printer, _) = serial_printer(&path, 115_200);
+    let err = printer.print(&sample_ticket()).unwrap_err();
+    assert!(matches!(err, PrintError::Unconfirmed(_)), "{err}");
+    assert!(fake.received().ends_with(&GSR1));
 }
 
 #[test]
@@ -440,9 +472,9 @@ fn usb_device_file_path_prints_through_a_pty() {
     );
     printer.print(&sample_ticket()).unwrap();
     let ticket = ticket_bytes(&config);
-    let got = fake.wait_for(6 + ticket.len(), Duration::from_secs(5));
+    let got = fake.wait_for(9 + ticket.len(), Duration::from_secs(5));
     assert!(got.starts_with(&[EOT1, EOT4].concat()));
-    assert!(got.ends_with(&ticket));
+    assert!(got.ends_with(&[ticket, GSR1.to_vec()].concat()));
 }
 
 #[test]
@@ -458,8 +490,11 @@ fn tcp_printer_on_loopback() {
     let report = printer.print(&sample_ticket()).unwrap();
     assert_eq!(report.status, PrinterStatus::Ready);
     let ticket = ticket_bytes(&config);
-    let got = fake.wait_for(6 + ticket.len(), Duration::from_secs(5));
-    assert_eq!(got, [EOT1.to_vec(), EOT4.to_vec(), ticket].concat());
+    let got = fake.wait_for(9 + ticket.len(), Duration::from_secs(5));
+    assert_eq!(
+        got,
+        [EOT1.to_vec(), EOT4.to_vec(), ticket, GSR1.to_vec()].concat()
+    );
     // Reprint goes over the same connection, marked as a reprint.
     let again = printer.reprint_last().unwrap().unwrap();
     assert!(again.bytes > 0);
@@ -500,6 +535,15 @@ fn kiosk_issue_and_print_over_serial_in_every_printer_state() {
         (Script::PAPER_OUT, "printer_fault", false, 3),
         (Script::COVER_OPEN, "printer_fault", false, 3),
         (Script::SILENT, "printer_fault", false, 3),
+        (
+            Script {
+                gs_r1: None,
+                ..Script::READY
+            },
+            "printer_fault",
+            true, // the bytes went out, but no confirmation came back
+            3,
+        ),
     ];
     for (script, kind, printed, exit) in cases {
         let dir = tempfile::tempdir().unwrap();

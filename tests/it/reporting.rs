@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kiosk::centre::{Centre, CentreConfig, PointConfig};
+use kiosk::domain::EventKind;
 use kiosk::hub::{IssueRequest, QueueService};
 use kiosk::report::{Report, SendError, Sender};
 use kiosk::store::Store;
@@ -16,6 +17,7 @@ use crate::fault_proxy::{Fault, FaultProxy};
 
 const TOKEN: &str = "test-token-0123";
 const POINT: &str = "hn.ttpvhcc/cn-07/demo";
+const VIEWER: &str = "viewer-token-0123456789";
 
 struct Receiver {
     centre: Arc<Centre>,
@@ -40,6 +42,11 @@ impl Receiver {
                     token: "other-token".into(),
                 },
             ],
+            viewer: vec![kiosk::centre::ViewerConfig {
+                name: "test".into(),
+                token: VIEWER.into(),
+            }],
+            allowed_hosts: Vec::new(),
         };
         let centre = Arc::new(Centre::open(&config).unwrap());
         let listener = tokio::net::TcpListener::bind(addr.unwrap_or("127.0.0.1:0"))
@@ -159,7 +166,7 @@ async fn events_arrive_once_each_in_order_and_reports_match_the_schema() {
         Duration::from_secs(5),
     )
     .unwrap();
-    let (report, _) = sender.next_report(Some(snap)).unwrap();
+    let (report, _, _) = sender.next_report(Some(snap)).unwrap();
     let validator = schema();
     let json = serde_json::to_value(&report).unwrap();
     let errors: Vec<String> = validator
@@ -300,6 +307,68 @@ async fn a_sender_killed_mid_batch_resends_and_the_centre_keeps_one_copy() {
     );
 }
 
+/// Issue 16: five events with big payloads made one batch larger than the receiver takes; it
+/// answered 413 forever and the point never reported again. Now an event over the bound goes
+/// with a stub for its detail, batches are bounded by bytes, and a 413 makes them smaller.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn big_events_never_block_reporting() {
+    let dir = tempfile::tempdir().unwrap();
+    // This receiver takes 64 KiB a report.
+    let receiver = Receiver::start(dir.path(), None).await;
+    let url = format!("http://{}/api/v1/reports", receiver.addr);
+    let (mut q, config) = point(dir.path(), &url, 500);
+    activity(&mut q, 3);
+    // Five events of 100 KB each (more than any API lets in; an old database might hold them)
+    // and twenty of 10 KB (each within the event bound, together over the receiver's limit).
+    for i in 0..5 {
+        q.record_device_event(
+            EventKind::PrinterFault,
+            None,
+            serde_json::json!({ "n": i, "note": "x".repeat(100_000) }),
+        )
+        .unwrap();
+    }
+    for i in 0..20 {
+        q.record_device_event(
+            EventKind::PrinterWarning,
+            None,
+            serde_json::json!({ "n": i, "note": "y".repeat(10_000) }),
+        )
+        .unwrap();
+    }
+    activity(&mut q, 3);
+    let sender = Sender::new(Arc::clone(&config)).unwrap();
+    let sent = sender.drain().await.unwrap();
+    let local = local_events(&config);
+    assert_eq!(sent, local.len());
+    assert_eq!(backlog(&config), 0);
+    let held = receiver.centre.events_of(POINT).unwrap();
+    assert_eq!(held, local, "every event arrived once, in order");
+    let conn = rusqlite::Connection::open(dir.path().join("centre.sqlite")).unwrap();
+    let details: Vec<String> = conn
+        .prepare("SELECT detail FROM events WHERE kind = 'printer_fault' ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(details.len(), 5);
+    for d in &details {
+        let v: serde_json::Value = serde_json::from_str(d).unwrap();
+        let stub = &v["oversized_detail"];
+        assert!(stub["bytes"].as_u64().unwrap() > 100_000, "{v}");
+        assert_eq!(stub["sha256"].as_str().unwrap().len(), 64);
+    }
+    let warning: String = conn
+        .query_row(
+            "SELECT detail FROM events WHERE kind = 'printer_warning' LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(warning.len() > 10_000, "events within the bound go whole");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_reports_are_refused_with_a_reason_and_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -308,7 +377,7 @@ async fn bad_reports_are_refused_with_a_reason_and_change_nothing() {
     let (mut q, config) = point(dir.path(), &url, 500);
     activity(&mut q, 3);
     let sender = Sender::new(Arc::clone(&config)).unwrap();
-    let (good, _) = sender.next_report(None).unwrap();
+    let (good, _, _) = sender.next_report(None).unwrap();
     let client = reqwest::Client::new();
     async fn send(
         client: &reqwest::Client,
@@ -356,7 +425,7 @@ async fn bad_reports_are_refused_with_a_reason_and_change_nothing() {
     .await;
     assert_eq!(
         (s, body["error"].as_str()),
-        (413, Some("too_large")),
+        (413, Some("payload_too_large")),
         "{body}"
     );
 
@@ -495,13 +564,31 @@ async fn assistant_misses_reach_the_centre_scrubbed_and_counted() {
     }
     let sender = Sender::new(Arc::clone(&config)).unwrap();
     assert_eq!(sender.drain().await.unwrap(), 3);
-    let v: serde_json::Value =
-        reqwest::get(format!("http://{}/api/assistant-misses", receiver.addr))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    let misses_url = format!("http://{}/api/assistant-misses", receiver.addr);
+    // The centre's staff only: no token, a wrong one, then a viewer's.
+    let client = reqwest::Client::new();
+    let r = client.get(&misses_url).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let r = client
+        .get(&misses_url)
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        403,
+        "a point's token does not open the dashboard"
+    );
+    let v: serde_json::Value = client
+        .get(&misses_url)
+        .bearer_auth(VIEWER)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let misses = v["misses"].as_array().unwrap();
     assert_eq!(misses[0]["question"], "làm giấy phép nuôi ong mật");
     assert_eq!(misses[0]["count"], 2);
