@@ -130,6 +130,32 @@ pub fn content_security_policy(pages: &[&str]) -> String {
     )
 }
 
+/// A typed JSON body. `71.0` reads as the integer 71: JSON has one number type and JSON
+/// Schema's `integer` takes it, so a client following the contract is not refused for it.
+pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
+    let mut value: serde_json::Value = serde_json::from_slice(bytes)?;
+    integral_numbers(&mut value);
+    serde_json::from_value(value)
+}
+
+/// `71.0` is the integer 71 (JSON has one number type, and JSON Schema's `integer` takes it):
+/// numbers with no fraction become integers before typed fields read them.
+fn integral_numbers(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                *v = serde_json::Value::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
+}
+
 fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
@@ -278,6 +304,18 @@ mod tests {
         assert_eq!(csp.matches("'sha256-").count(), 2);
         assert!(csp.contains("frame-ancestors 'none'"));
         assert!(content_security_policy(&[]).contains("script-src 'none'"));
+    }
+
+    #[test]
+    fn integral_floats_read_as_integers() {
+        #[derive(serde::Deserialize, Debug)]
+        struct B {
+            counter: u32,
+            at: Vec<i64>,
+        }
+        let b: B = parse_json(br#"{"counter": 71.0, "at": [1, -2.0]}"#).unwrap();
+        assert_eq!((b.counter, b.at), (71, vec![1, -2]));
+        assert!(parse_json::<B>(br#"{"counter": 71.5, "at": []}"#).is_err());
     }
 
     #[test]

@@ -163,8 +163,10 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
     } else {
         bytes
     };
-    serde_json::from_slice(text)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, Reason::BadJson, e.to_string()))
+    let bad = |e: serde_json::Error| {
+        ApiError::new(StatusCode::BAD_REQUEST, Reason::BadJson, e.to_string())
+    };
+    crate::web::parse_json(text).map_err(bad)
 }
 
 /// The token a counter's PIN signs in to: stable across restarts (the secret is in the
@@ -444,12 +446,14 @@ fn authorise_kiosk(state: &ApiState, headers: &HeaderMap) -> Result<(), ApiError
 #[serde(deny_unknown_fields)]
 struct DeviceEventBody {
     kind: EventKind,
-    ticket: Option<crate::domain::Ticket>,
+    /// The ticket's code, today's (the hub has the ticket itself).
+    ticket: Option<String>,
     #[serde(default)]
     detail: serde_json::Value,
 }
 
-/// Another kiosk's printer reports (printed, printer_fault, printer_warning) into this hub's log.
+/// Another kiosk's printer (printed, printer_fault, printer_warning) or assistant
+/// (assistant_miss) reports into this hub's log; `ticket` is today's ticket code.
 async fn device_event(
     State(state): State<ApiState>,
     headers: HeaderMap,
@@ -476,9 +480,14 @@ async fn device_event(
             ),
         ));
     }
+    bounded_opt(&b.ticket, "ticket", MAX_CODE)?;
+    let ticket = match &b.ticket {
+        Some(code) => Some(state.hub.lookup(code).await?.0),
+        None => None,
+    };
     let event = state
         .hub
-        .record_device_event(b.kind, b.ticket, b.detail)
+        .record_device_event(b.kind, ticket, b.detail)
         .await?;
     Ok((StatusCode::CREATED, axum::Json(event)).into_response())
 }

@@ -468,7 +468,7 @@ async fn post_report(
             "this token belongs to no point known to the centre",
         ));
     };
-    let report: Report = serde_json::from_slice(&body).map_err(|e| {
+    let report: Report = crate::web::parse_json(&body).map_err(|e| {
         refuse(
             StatusCode::BAD_REQUEST,
             "malformed_report",
@@ -501,7 +501,7 @@ async fn post_report(
         .find(|e| !e.key.starts_with(&format!("{point}:")))
     {
         return Err(refuse(
-            StatusCode::BAD_REQUEST,
+            StatusCode::FORBIDDEN,
             "bad_event_key",
             format!("event key \"{}\" does not start with \"{point}:\"", e.key),
         ));

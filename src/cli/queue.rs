@@ -190,12 +190,17 @@ pub fn check_config(cli: &Cli, files: &[PathBuf]) -> ExitCode {
     let mut failed = false;
     for (name, result) in results {
         match result {
-            Ok(c) => println!(
-                "{name}: ok ({} services, {} counters, {} priority groups)",
-                c.services.len(),
-                c.counters.len(),
-                c.priority_groups.len()
-            ),
+            Ok(c) => {
+                println!(
+                    "{name}: ok ({} services, {} counters, {} priority groups)",
+                    c.services.len(),
+                    c.counters.len(),
+                    c.priority_groups.len()
+                );
+                for advice in c.advice() {
+                    println!("{name}: advice: {advice}");
+                }
+            }
             Err(e) => {
                 failed = true;
                 eprintln!("{e}");

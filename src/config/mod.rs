@@ -227,6 +227,29 @@ pub(crate) fn weak_secret(value: &str) -> Option<&'static str> {
 }
 
 impl Config {
+    /// What is allowed but worth changing (printed by `check-config`): short PINs on a hub the
+    /// LAN can reach. Sign-in is throttled (`api::throttle`), but 6+ digits are 100 times harder.
+    pub fn advice(&self) -> Vec<String> {
+        let lan = self
+            .api_listen
+            .as_deref()
+            .and_then(|l| l.parse::<std::net::SocketAddr>().ok())
+            .is_some_and(|a| !a.ip().is_loopback());
+        if !lan {
+            return Vec::new();
+        }
+        self.counters
+            .iter()
+            .filter(|c| c.pin.as_ref().is_some_and(|p| p.len() < 6))
+            .map(|c| {
+                format!(
+                    "counter {}: a PIN of 6 or more digits is much harder to guess on the LAN",
+                    c.number
+                )
+            })
+            .collect()
+    }
+
     pub fn service(&self, id: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.id == id)
     }
@@ -1145,6 +1168,39 @@ fn read_printer(mut t: TableReader, problems: &mut Problems) -> Option<PrinterCo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weak_secrets_are_the_ones_anyone_tries_first() {
+        for weak in [
+            "1111",
+            "123456",
+            "9876",
+            "0000",
+            "2580",
+            "demo-kiosk-token-change-me",
+        ] {
+            assert!(weak_secret(weak).is_some(), "{weak}");
+        }
+        for fine in ["4827", "731950", "3f9c1b2e8d7a4c60b1e2"] {
+            assert!(weak_secret(fine).is_none(), "{fine}");
+        }
+    }
+
+    #[test]
+    fn short_pins_on_the_lan_get_advice_not_errors() {
+        let text = DEMO_TOML
+            .replace("listen = \"127.0.0.1:8080\"", "listen = \"10.0.0.2:8080\"")
+            .replace("kiosk_token = \"demo-kiosk-token-change-me\"", "")
+            .replace("\"1111\"", "\"4827\"")
+            .replace("\"2222\"", "\"739104\"")
+            .replace("\"3333\"", "\"5062\"")
+            .replace("\"4444\"", "\"9185\"")
+            .replace("\"5555\"", "\"3407\"");
+        let c = Config::parse("lan.toml", &text).unwrap();
+        let advice = c.advice();
+        assert_eq!(advice.len(), 4, "{advice:?}");
+        assert!(advice[0].starts_with("counter 1:"));
+    }
 
     #[test]
     fn embedded_demo_is_valid() {

@@ -95,8 +95,10 @@ pub fn connect(
                                 reply.send(call(client.get(format!("{base}/api/status"))).await);
                         }
                         Command::DeviceEvent(kind, ticket, detail, reply) => {
+                            // The hub knows its tickets: a code is all it takes (and all a
+                            // device on the LAN may claim).
                             let body = serde_json::json!({
-                                "kind": kind, "ticket": ticket, "detail": detail,
+                                "kind": kind, "ticket": ticket.map(|t| t.code), "detail": detail,
                             });
                             let r = call(
                                 client

@@ -108,6 +108,21 @@ try {
   check(await board.evaluate(() => window.__loadedOnce === true), "the board recovered without a reload");
   check(await board.evaluate(() => document.getElementById("link").className === ""), "the board shows it is connected again");
   await board.screenshot({ path: join(OUT_DIR, "board-after-restart.png") });
+
+  // Someone guesses counter 5's PIN: after 5 wrong tries the page says sign-in is locked, in
+  // Vietnamese, with when to try again (last: it locks this address for the other counters too).
+  const guesser = await browser.newPage();
+  await guesser.goto(`${base}/counter`);
+  await guesser.waitForSelector("#login-counter option", { state: "attached" });
+  await guesser.selectOption("#login-counter", "5");
+  for (let i = 0; i < 6; i++) {
+    await guesser.fill("#login-pin", String(9000 + i));
+    await guesser.click("#login-submit");
+    await sleep(150);
+  }
+  const note = await guesser.textContent("#login-message");
+  check(/bị khóa/.test(note) && /\d+ giây/.test(note), `the lock is shown to the clerk: "${note}"`);
+  await guesser.screenshot({ path: join(OUT_DIR, "counter-locked.png") });
   console.log("all browser checks passed");
 } catch (e) {
   console.error(`not ok - ${e.message}`);

@@ -6,6 +6,7 @@ mod browser;
 mod cli;
 mod common;
 mod config;
+mod contract;
 mod crash;
 mod fake_printer;
 mod fault_proxy;

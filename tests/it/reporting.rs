@@ -429,6 +429,26 @@ async fn bad_reports_are_refused_with_a_reason_and_change_nothing() {
         "{body}"
     );
 
+    // The framework's own refusals are JSON too: wrong method, unknown path, not JSON.
+    let base = format!("http://{}", receiver.addr);
+    for (req, status, word) in [
+        (client.get(&url), 405, "method_not_allowed"),
+        (client.get(format!("{base}/nope")), 404, "not_found"),
+        (
+            client
+                .post(&url)
+                .bearer_auth(TOKEN)
+                .header("content-type", "text/plain")
+                .body(good_body.clone()),
+            415,
+            "unsupported_media_type",
+        ),
+    ] {
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status().as_u16(), status);
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["error"], word, "{v}");
+    }
     let (s, body) = send(&client, &url, Some("other-token"), good_body.clone()).await;
     assert_eq!((s, body["error"].as_str()), (403, Some("unknown_point")));
 
