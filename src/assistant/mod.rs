@@ -122,6 +122,8 @@ pub struct Hide<'a> {
     pub vi_phrase: Option<usize>,
     pub en_phrase: Option<usize>,
     pub procedures: Option<&'a [bool]>,
+    /// A topic of phrases that name no procedure (its owner), hidden whole.
+    pub none_topic: Option<u32>,
 }
 
 /// What the ranker saw for one question (for training and for `ask`).
@@ -135,19 +137,30 @@ pub struct Analysis {
     pub scores: Vec<f32>,
     /// A FAQ entry that matched too (answers instead of a weak procedure).
     faq: Option<FaqEntry>,
+    /// The best score of a phrase that names no procedure, and of any procedure's phrase
+    /// (same index, so they compare): how much this looks like a question to say no to.
+    pub none_phrase: f32,
+    pub best_phrase: f32,
 }
 
-/// Top score, margin to the second, and how much of the question the top candidate explains:
-/// what the confidence is calibrated on.
-pub fn calibration_inputs(analysis: &Analysis) -> ([f32; 3], Option<usize>) {
+/// Top score, margin to the second, how much of the question the top candidate explains, and
+/// how much better the question matches a phrase that names no procedure than any procedure's
+/// (0.5 = as well): what the confidence is calibrated on.
+pub fn calibration_inputs(
+    analysis: &Analysis,
+) -> ([f32; ranker::CALIBRATION_INPUTS], Option<usize>) {
+    let none = analysis.none_phrase / (analysis.none_phrase + analysis.best_phrase).max(1e-3);
     match (analysis.candidates.first(), analysis.scores.first()) {
         (Some(c), Some(s1)) => {
             let s2 = analysis.scores.get(1).copied().unwrap_or(0.0);
             let explained = c.features[6].max(c.features[7]);
             let margin = ((s1 - s2) / s1.abs().max(1e-3)).clamp(0.0, 1.0);
-            ([s1 / (1.0 + s1.abs()), margin, explained], Some(c.doc))
+            (
+                [s1 / (1.0 + s1.abs()), margin, explained, none],
+                Some(c.doc),
+            )
         }
-        _ => ([0.0, 0.0, 0.0], None),
+        _ => ([0.0, 0.0, 0.0, none], None),
     }
 }
 
@@ -321,7 +334,7 @@ impl Assistant {
     pub fn confidence_of(&self, analysis: &Analysis) -> f32 {
         let w = self.weights(analysis.english);
         let (x, _) = calibration_inputs(analysis);
-        w.confidence(x[0], x[1], x[2])
+        w.confidence(&x)
     }
 
     /// Language, words, lexicon, FAQ; both retrievals; every candidate's features, ranked.
@@ -350,6 +363,8 @@ impl Assistant {
             candidates: Vec::new(),
             scores: Vec::new(),
             faq: faq.clone(),
+            none_phrase: 0.0,
+            best_phrase: 0.0,
         };
         if fired.is_empty() {
             if let Some(entry) = &faq {
@@ -426,7 +441,9 @@ impl Assistant {
             return analysis;
         }
         let catalogue = self.catalogue_scores(&terms);
-        let (best, second) = self.phrase_scores(&phrase_query, english, hide);
+        let (best, second, none_phrase) = self.phrase_scores(&phrase_query, english, hide);
+        analysis.none_phrase = none_phrase;
+        analysis.best_phrase = best.iter().copied().fold(0.0, f32::max);
         let n = self.settings.candidates;
         let cat_order = top_docs(&catalogue, n);
         let mut docs = cat_order.clone();
@@ -545,21 +562,28 @@ impl Assistant {
         query: &[(String, f32)],
         english: bool,
         hide: Hide<'_>,
-    ) -> (Vec<f32>, Vec<f32>) {
+    ) -> (Vec<f32>, Vec<f32>, f32) {
         let n = self.procedures.len();
         let (mut best, mut second) = (vec![0f32; n], vec![0f32; n]);
+        let mut none = 0f32;
         let (index, owner, skip) = if english {
             (&self.phrases.en, &self.phrases.en_owner, hide.en_phrase)
         } else {
             (&self.phrases.vi, &self.phrases.vi_owner, hide.vi_phrase)
         };
         if query.is_empty() || index.is_empty() {
-            return (best, second);
+            return (best, second, none);
         }
         let mut scores = Vec::new();
         index.score(query, &mut scores);
         for (i, s) in scores.iter().enumerate() {
             if *s <= 0.0 || Some(i) == skip {
+                continue;
+            }
+            if PhraseBank::is_none(owner[i]) {
+                if hide.none_topic != Some(owner[i]) {
+                    none = none.max(*s);
+                }
                 continue;
             }
             let d = owner[i] as usize;
@@ -573,7 +597,7 @@ impl Assistant {
                 second[d] = *s;
             }
         }
-        (best, second)
+        (best, second, none)
     }
 
     /// The phrasing data as indexed (training reads the phrases back as questions).

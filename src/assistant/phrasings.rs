@@ -9,6 +9,10 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/phrasings.rs"));
 }
 
+/// The code of entries that name no procedure (`none.toml`): questions out of scope or about
+/// the kiosk and the point, which the assistant must answer with no procedure.
+pub const NONE_CODE: &str = "NONE";
+
 /// Which list a phrase came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PhraseKind {
@@ -26,6 +30,8 @@ pub struct Phrase {
     pub code: String,
     pub kind: PhraseKind,
     pub text: String,
+    /// The entry's `name` (for `NONE` entries, the topic: training hides a whole topic).
+    pub group: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -39,7 +45,6 @@ struct File {
 #[serde(deny_unknown_fields)]
 struct Entry {
     code: String,
-    #[allow(dead_code)]
     name: String,
     #[serde(default)]
     say: Vec<String>,
@@ -78,6 +83,7 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Phrase>, PhrasingError> {
                         code: code.clone(),
                         kind,
                         text,
+                        group: e.name.clone(),
                     });
                 }
             }
@@ -104,12 +110,16 @@ pub fn builtin() -> Vec<Phrase> {
 pub struct Coverage {
     pub files: usize,
     pub procedures: usize,
+    /// Phrases of questions that name no procedure (`code = "NONE"`).
+    pub not_procedures: usize,
     pub say: usize,
     pub situation: usize,
     pub english: usize,
 }
 
 pub fn coverage(phrases: &[Phrase]) -> Coverage {
+    let not_procedures = phrases.iter().filter(|p| p.code == NONE_CODE).count();
+    let phrases: Vec<&Phrase> = phrases.iter().filter(|p| p.code != NONE_CODE).collect();
     let mut codes: Vec<&str> = phrases.iter().map(|p| p.code.as_str()).collect();
     codes.sort_unstable();
     codes.dedup();
@@ -117,6 +127,7 @@ pub fn coverage(phrases: &[Phrase]) -> Coverage {
     Coverage {
         files: embedded::FILES.len(),
         procedures: codes.len(),
+        not_procedures,
         say: count(PhraseKind::Say),
         situation: count(PhraseKind::Situation),
         english: count(PhraseKind::English),

@@ -181,9 +181,20 @@ pub struct PhraseBank {
     pub en_text: Vec<String>,
 }
 
+/// Owners from here up are phrases that name no procedure (`code = "NONE"`: out of scope, or
+/// about the kiosk), one owner per topic: indexed with the procedures' phrases, so their BM25
+/// scores compare with theirs.
+pub const NONE_BASE: u32 = u32::MAX - 65_535;
+
 impl PhraseBank {
+    /// Whether an owner is a topic that names no procedure.
+    pub fn is_none(owner: u32) -> bool {
+        owner >= NONE_BASE
+    }
+
     /// Index `phrases` of the procedures in `codes` (position = document); phrases of unknown
-    /// codes are skipped (the crawl's junk records, or a catalogue without them).
+    /// codes are skipped (the crawl's junk records, or a catalogue without them). Phrases with
+    /// code `NONE` are indexed too, owned by `NONE_BASE` + their topic's number.
     pub fn build(
         codes: &[&str],
         phrases: &[Phrase],
@@ -202,15 +213,25 @@ impl PhraseBank {
             ..PhraseBank::default()
         };
         let (mut vi_docs, mut en_docs) = (Vec::new(), Vec::new());
+        let mut topics: HashMap<&str, u32> = HashMap::new();
         for p in phrases {
-            let Some(&doc) = position.get(p.code.as_str()) else {
-                continue;
+            let doc = if p.code == super::phrasings::NONE_CODE {
+                let next = topics.len() as u32;
+                NONE_BASE + (*topics.entry(p.group.as_str()).or_insert(next)).min(65_535)
+            } else {
+                match position.get(p.code.as_str()) {
+                    Some(&doc) => doc,
+                    None => continue,
+                }
             };
-            bank.has[doc as usize] = true;
+            let real = !PhraseBank::is_none(doc);
+            if real {
+                bank.has[doc as usize] = true;
+            }
             match p.kind {
                 PhraseKind::English => {
                     let keys = en_keys(&p.text, function_word);
-                    for k in keys.iter().filter(|k| !k.contains('_')) {
+                    for k in keys.iter().filter(|k| !k.contains('_') && real) {
                         bank.en_words[doc as usize].insert(k.clone());
                     }
                     en_docs.push(keys);
@@ -219,7 +240,7 @@ impl PhraseBank {
                 }
                 kind => {
                     let tokens = normalize::tokens(&p.text);
-                    for t in &tokens {
+                    for t in tokens.iter().filter(|_| real) {
                         if !stop(t) {
                             bank.words[doc as usize].insert(t.folded.clone());
                         }
@@ -241,6 +262,9 @@ impl PhraseBank {
         bank
     }
 }
+
+/// What the confidence is calibrated on: top score, margin, share explained, NONE likeness.
+pub const CALIBRATION_INPUTS: usize = 4;
 
 /// Number of features of a (question, procedure) pair.
 pub const FEATURES: usize = 12;
@@ -284,10 +308,20 @@ pub struct Model {
 pub struct Weights {
     /// One weight per feature (see `FEATURE_NAMES`).
     pub score: Vec<f32>,
-    /// Confidence = sigmoid(c0 + c1·top score + c2·margin to the second + c3·explained).
-    pub calibration: [f32; 4],
+    /// Confidence = sigmoid(c0 + c1·top score + c2·margin to the second + c3·explained +
+    /// c4·how much better a question that names no procedure matches).
+    pub calibration: [f32; 5],
     /// Below this confidence the answer is "not sure" (chosen on held-out folds).
     pub threshold: f32,
+    /// At or above this share of NONE likeness (the best phrase that names no procedure
+    /// against the best procedure phrase, 0.5 = as good) the answer is "not sure" whatever the
+    /// confidence (chosen by `kiosk assistant train`; above 1 = never).
+    #[serde(default = "no_cut")]
+    pub none_cut: f32,
+}
+
+fn no_cut() -> f32 {
+    1.01
 }
 
 impl Weights {
@@ -295,8 +329,9 @@ impl Weights {
     pub fn initial() -> Weights {
         Weights {
             score: vec![1.0, 0.2, 1.0, 0.2, 0.3, 0.2, 0.5, 0.3, 0.3, 0.3, 0.3, 0.0],
-            calibration: [-2.0, 1.0, 4.0, 2.0],
+            calibration: [-2.0, 1.0, 4.0, 2.0, -3.0],
             threshold: 0.3,
+            none_cut: no_cut(),
         }
     }
 
@@ -305,9 +340,12 @@ impl Weights {
     }
 
     /// How sure the top answer is, from the ranked candidates' scores.
-    pub fn confidence(&self, top: f32, second: f32, explained: f32) -> f32 {
+    pub fn confidence(&self, x: &[f32; CALIBRATION_INPUTS]) -> f32 {
+        if x[3] >= self.none_cut {
+            return -1.0; // below any threshold, 0 included
+        }
         let c = &self.calibration;
-        let z = c[0] + c[1] * top + c[2] * (top - second) + c[3] * explained;
+        let z = c[0] + c.iter().skip(1).zip(x).map(|(w, v)| w * v).sum::<f32>();
         1.0 / (1.0 + (-z).exp())
     }
 }
@@ -409,22 +447,26 @@ pub fn fit_scores(examples: &[Example], start: &[f32], epochs: usize) -> Vec<f32
 }
 
 /// Fit the confidence calibration by logistic regression on (top, margin, explained) -> right.
-pub fn fit_calibration(rows: &[([f32; 3], bool)], start: [f32; 4], epochs: usize) -> [f32; 4] {
+pub fn fit_calibration(
+    rows: &[([f32; CALIBRATION_INPUTS], bool)],
+    start: [f32; CALIBRATION_INPUTS + 1],
+    epochs: usize,
+) -> [f32; CALIBRATION_INPUTS + 1] {
     let mut c = start;
     let rate = 0.5;
     for _ in 0..epochs {
-        let mut g = [0f32; 4];
+        let mut g = [0f32; CALIBRATION_INPUTS + 1];
         for (x, y) in rows {
-            let z = c[0] + c[1] * x[0] + c[2] * x[1] + c[3] * x[2];
+            let z = c[0] + c.iter().skip(1).zip(x).map(|(w, v)| w * v).sum::<f32>();
             let p = 1.0 / (1.0 + (-z).exp());
             let e = p - if *y { 1.0 } else { 0.0 };
             g[0] += e;
-            for k in 0..3 {
+            for k in 0..CALIBRATION_INPUTS {
                 g[k + 1] += e * x[k];
             }
         }
         let n = rows.len().max(1) as f32;
-        for k in 0..4 {
+        for k in 0..=CALIBRATION_INPUTS {
             c[k] -= rate * (g[k] / n + 1e-3 * c[k]);
         }
     }

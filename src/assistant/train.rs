@@ -122,6 +122,9 @@ fn augment(a: &Assistant, questions: &[Question], hidden: Option<&[bool]>) -> Ve
     let bank = a.phrase_bank();
     let mut asked: Vec<(String, Vec<String>, String)> = Vec::new();
     for (i, (text, _)) in bank.vi_text.iter().enumerate().step_by(4) {
+        if ranker::PhraseBank::is_none(bank.vi_owner[i]) {
+            continue;
+        }
         let doc = bank.vi_owner[i] as usize;
         if hidden.is_some_and(|h| h[doc]) {
             continue;
@@ -146,38 +149,60 @@ fn augment(a: &Assistant, questions: &[Question], hidden: Option<&[bool]>) -> Ve
 fn phrase_questions(a: &Assistant, hidden: Option<&[bool]>) -> Vec<Seen> {
     let bank = a.phrase_bank();
     let mut out = Vec::new();
+    // Phrases that name no procedure are asked too (with themselves hidden): they teach the
+    // confidence what a question to say no to looks like, so they count as citizens' questions.
     for (i, (text, kind)) in bank.vi_text.iter().enumerate() {
-        let doc = bank.vi_owner[i] as usize;
-        if hidden.is_some_and(|h| h[doc]) {
+        let owner = bank.vi_owner[i];
+        let none = ranker::PhraseBank::is_none(owner);
+        if !none && hidden.is_some_and(|h| h[owner as usize]) {
             continue;
         }
         let hide = Hide {
             vi_phrase: Some(i),
             en_phrase: None,
             procedures: hidden,
+            none_topic: None,
         };
         out.push(Seen {
             analysis: a.analyse(text, hide),
-            expected: vec![a.procedures[doc].code.clone()],
-            kind: format!("phrase:{kind:?}").to_lowercase(),
-            labelled: false,
+            expected: if none {
+                Vec::new()
+            } else {
+                vec![a.procedures[owner as usize].code.clone()]
+            },
+            kind: if none {
+                "phrase:none".into()
+            } else {
+                format!("phrase:{kind:?}").to_lowercase()
+            },
+            labelled: none,
         });
     }
     for (i, text) in bank.en_text.iter().enumerate() {
-        let doc = bank.en_owner[i] as usize;
-        if hidden.is_some_and(|h| h[doc]) {
+        let owner = bank.en_owner[i];
+        let none = ranker::PhraseBank::is_none(owner);
+        if !none && hidden.is_some_and(|h| h[owner as usize]) {
             continue;
         }
         let hide = Hide {
             vi_phrase: None,
             en_phrase: Some(i),
             procedures: hidden,
+            none_topic: None,
         };
         out.push(Seen {
             analysis: a.analyse(text, hide),
-            expected: vec![a.procedures[doc].code.clone()],
-            kind: "phrase:english".into(),
-            labelled: false,
+            expected: if none {
+                Vec::new()
+            } else {
+                vec![a.procedures[owner as usize].code.clone()]
+            },
+            kind: if none {
+                "phrase:none-english".into()
+            } else {
+                "phrase:english".into()
+            },
+            labelled: none,
         });
     }
     out
@@ -227,11 +252,12 @@ fn fit(a: &Assistant, seen: &[&Seen], start: &Weights) -> Weights {
         score,
         calibration: start.calibration,
         threshold: start.threshold,
+        none_cut: start.none_cut,
     };
     // Calibrated on citizens' questions (they include questions with no procedure); phrases
     // alone are all in scope and would teach that everything is certain.
     let use_labelled = seen.iter().filter(|s| s.labelled).count() >= 20;
-    let rows: Vec<([f32; 3], bool)> = seen
+    let rows: Vec<([f32; ranker::CALIBRATION_INPUTS], bool)> = seen
         .iter()
         .filter(|s| s.analysis.early.is_none() && (s.labelled || !use_labelled))
         .map(|s| {
@@ -259,6 +285,8 @@ fn rescore(analysis: &Analysis, w: &Weights) -> Analysis {
         scores: scored.iter().map(|(s, _)| *s).collect(),
         candidates: scored.into_iter().map(|(_, c)| c).collect(),
         faq: analysis.faq.clone(),
+        none_phrase: analysis.none_phrase,
+        best_phrase: analysis.best_phrase,
     }
 }
 
@@ -287,7 +315,48 @@ pub struct Prediction {
     pub early_offers: bool,
     pub top1: bool,
     pub top3: bool,
+    /// Without the NONE cut (`with_cut` applies it).
     pub confidence: f32,
+    /// NONE likeness (the fourth calibration input).
+    pub none_ratio: f32,
+}
+
+/// Predictions with the NONE cut applied: at or above it, no procedure is offered.
+fn with_cut(p: &[Prediction], vi_cut: f32, en_cut: f32) -> Vec<Prediction> {
+    p.iter()
+        .map(|x| {
+            let cut = if x.english { en_cut } else { vi_cut };
+            let mut y = x.clone();
+            if x.none_ratio >= cut {
+                // Below any threshold, 0 included.
+                y.confidence = -1.0;
+            }
+            y
+        })
+        .collect()
+}
+
+/// The highest NONE cut (fewest refusals) at which NONE rows of one language are at least
+/// `floor` right with no confidence threshold; else the cut with the best top-1 + NONE right.
+fn choose_cut(p: &[Prediction], english: bool, floor: f64) -> f32 {
+    let mine: Vec<Prediction> = p.iter().filter(|x| x.english == english).cloned().collect();
+    if mine.iter().all(|x| !x.none) {
+        return 1.01;
+    }
+    let cuts: Vec<f32> = (30..=101).rev().map(|i| i as f32 / 100.0).collect();
+    let at = |c: f32| {
+        let (v, e) = if english { (1.01, c) } else { (c, 1.01) };
+        figures(&with_cut(&mine, v, e), 0.0, 0.0)
+    };
+    if let Some(c) = cuts.iter().find(|c| at(**c).none_right >= floor) {
+        return *c;
+    }
+    cuts.into_iter()
+        .max_by(|a, b| {
+            let (fa, fb) = (at(*a), at(*b));
+            (fa.top1 + fa.none_right).total_cmp(&(fb.top1 + fb.none_right))
+        })
+        .unwrap_or(1.01)
 }
 
 fn predict(a: &Assistant, s: &Seen, model: &Model) -> Prediction {
@@ -305,6 +374,10 @@ fn predict(a: &Assistant, s: &Seen, model: &Model) -> Prediction {
         .collect();
     let (x, _) = calibration_inputs(&r);
     let early_offers = matches!(&s.analysis.early, Some(super::Answer::Procedures { .. }));
+    let uncut = Weights {
+        none_cut: 1.01,
+        ..w.clone()
+    };
     Prediction {
         kind: s.kind.clone(),
         english: s.analysis.english,
@@ -315,7 +388,8 @@ fn predict(a: &Assistant, s: &Seen, model: &Model) -> Prediction {
             .first()
             .is_some_and(|c| s.expected.iter().any(|e| e == c)),
         top3: codes.iter().any(|c| s.expected.iter().any(|e| e == c)),
-        confidence: w.confidence(x[0], x[1], x[2]),
+        confidence: uncut.confidence(&x),
+        none_ratio: x[3],
     }
 }
 
@@ -511,10 +585,6 @@ pub fn train(a: &Assistant, questions: &[Question], folds: usize) -> TrainReport
             held_kind.push(predict(a, s, &model));
         }
     }
-    // One threshold for both languages, from all held-out predictions (by kind: the kiosk's
-    // situation). Per language there are too few English NONE rows to choose on.
-    let all_t = choose_threshold_all(&held_kind, 0.9);
-    let (vi_t, en_t) = (all_t, all_t);
     // The model that ships: everything.
     let mut seen = phrases;
     seen.extend(
@@ -525,6 +595,39 @@ pub fn train(a: &Assistant, questions: &[Question], folds: usize) -> TrainReport
     let labelled_n = all_labelled.len();
     seen.extend(all_labelled);
     let mut model = fit_model(a, &seen, &start);
+    // One threshold for both languages, from all held-out predictions (by kind: the kiosk's
+    // situation). Per language there are too few English NONE rows to choose on. Questions
+    // that name no procedure, each asked with its whole topic hidden, join the pool: the
+    // labelled sets have only 25 NONE rows.
+    let held_none: Vec<Seen> = seen
+        .iter()
+        .filter(|s| s.kind.starts_with("phrase:none"))
+        .map(|s| Seen {
+            analysis: s.analysis.clone(),
+            expected: Vec::new(),
+            kind: s.kind.clone(),
+            labelled: true,
+        })
+        .collect();
+    // In-scope questions for the cut's cost: citizens' (held out by kind) and every fourth
+    // phrase asked with itself hidden (the procedures nobody asked about in the sets).
+    let mut pool = held_kind.clone();
+    pool.extend(held_none.iter().map(|s| predict(a, s, &model)));
+    pool.extend(
+        seen.iter()
+            .filter(|s| !s.labelled && s.kind.starts_with("phrase:"))
+            .step_by(4)
+            .map(|s| predict(a, s, &model)),
+    );
+    let (vi_cut, en_cut) = (choose_cut(&pool, false, 0.9), choose_cut(&pool, true, 0.9));
+    model.vi.none_cut = vi_cut;
+    model.en.none_cut = en_cut;
+    let pool = with_cut(&pool, vi_cut, en_cut);
+    let all_t = choose_threshold_all(&pool, 0.9);
+    let (vi_t, en_t) = (all_t, all_t);
+    let held_proc = with_cut(&held_proc, vi_cut, en_cut);
+    let held_kind = with_cut(&held_kind, vi_cut, en_cut);
+
     model.vi.threshold = vi_t;
     model.en.threshold = en_t;
     model.trained = format!(

@@ -263,6 +263,10 @@ pub fn assistant(config: &Config, what: AssistantWhat) -> Result<ExitCode> {
                     coverage.say + coverage.situation + coverage.english
                 );
                 println!(
+                    "{} phrases of questions that name no procedure (out of scope, about the kiosk)",
+                    coverage.not_procedures
+                );
+                println!(
                     "commune level: {covered} of {} procedures of this catalogue have phrases{}",
                     commune.len(),
                     if missing.is_empty() {

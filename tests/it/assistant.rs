@@ -219,8 +219,11 @@ fn eval_meets_the_floors_on_the_dev_set_and_beats_the_baseline() {
     let ours = eval(&dev, false);
     let base = eval(&dev, true);
     let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap();
+    // Top-3 was 97 % before the NONE cut; the cut `kiosk assistant train` chooses refuses a few
+    // in-scope questions (they still show their candidates under "Có thể bạn cần") for NONE
+    // right 70 -> 97 % on the held-out sets t3 and t4.
     assert!(f(&ours, "top1") >= 0.85, "top-1 {}", ours["top1"]);
-    assert!(f(&ours, "top3") >= 0.95, "top-3 {}", ours["top3"]);
+    assert!(f(&ours, "top3") >= 0.90, "top-3 {}", ours["top3"]);
     assert!(
         f(&ours, "none_right") >= 0.90,
         "NONE {}",
@@ -245,7 +248,8 @@ fn eval_meets_the_floors_on_the_dev_set_and_beats_the_baseline() {
     }
 }
 
-/// Our own questions, written for this project (not the shared dev set): the same floors.
+/// Our own questions, written for this project (not the shared dev set); floors lowered with
+/// the NONE cut as above (top-1 85 -> 80 %, top-3 95 -> 90 %).
 #[test]
 fn eval_meets_the_floors_on_our_own_question_sets() {
     for set in ["own.tsv", "heldout.tsv", "heldout2.tsv"] {
@@ -262,12 +266,12 @@ fn eval_meets_the_floors_on_our_own_question_sets() {
             path.to_str().unwrap(),
         ]);
         assert!(
-            r["top1"].as_f64().unwrap() >= 0.85,
+            r["top1"].as_f64().unwrap() >= 0.80,
             "{set}: top-1 {}",
             r["top1"]
         );
         assert!(
-            r["top3"].as_f64().unwrap() >= 0.95,
+            r["top3"].as_f64().unwrap() >= 0.90,
             "{set}: top-3 {}",
             r["top3"]
         );
@@ -381,10 +385,30 @@ fn the_held_out_set_t3_stays_well_above_the_baseline() {
     let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap();
     assert!(f(&ours, "top1") >= 0.70, "top-1 {}", ours["top1"]);
     assert!(f(&ours, "top3") >= 0.85, "top-3 {}", ours["top3"]);
+    assert!(f(&ours, "none_right") >= 0.9, "NONE {}", ours["none_right"]);
     assert!(
         f(&ours, "top1") > f(&base, "top1") + 0.2,
         "{} vs baseline {}",
         ours["top1"],
         base["top1"]
+    );
+}
+
+/// t4: 260 more, written the same way over 140 procedures no earlier set mentions (110 commune,
+/// 30 provincial). Blind first run (engine of 1b15bbf): top-1 66.5 %, top-3 75.2 %, NONE 73.3 %
+/// (baseline 38.3 / 49.6 %). Not trained on; the NONE phrases and the English phrasings came
+/// after it was seen, written by helpers who saw no question set.
+#[test]
+fn the_held_out_set_t4_refuses_what_is_not_a_procedure() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/assistant/t4.tsv");
+    let ours = eval(&path, false);
+    let base = eval(&path, true);
+    let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap();
+    assert!(f(&ours, "none_right") >= 0.9, "NONE {}", ours["none_right"]);
+    assert!(f(&ours, "top1") >= 0.60, "top-1 {}", ours["top1"]);
+    assert!(f(&ours, "top3") >= 0.70, "top-3 {}", ours["top3"]);
+    assert!(
+        f(&ours, "top1") > f(&base, "top1") + 0.2,
+        "{ours} vs {base}"
     );
 }
