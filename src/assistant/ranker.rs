@@ -500,6 +500,42 @@ mod tests {
     }
 
     #[test]
+    fn phrases_that_name_no_procedure_get_a_topic_not_a_procedure() {
+        let phrase = |code: &str, group: &str, text: &str| Phrase {
+            code: code.into(),
+            kind: PhraseKind::Say,
+            text: text.into(),
+            group: group.into(),
+        };
+        let phrases = [
+            phrase(
+                "1.001193",
+                "Đăng ký khai sinh",
+                "làm giấy khai sinh cho con",
+            ),
+            phrase("NONE", "outofscope: weather", "hôm nay trời có mưa không"),
+            phrase("NONE", "outofscope: weather", "dự báo thời tiết cuối tuần"),
+            phrase("NONE", "kioskfaq: toilet", "nhà vệ sinh ở đâu"),
+            phrase("9.999999", "not in this catalogue", "bỏ qua"),
+        ];
+        let bank = PhraseBank::build(&["1.001193"], &phrases, &|_| false, &|_| false);
+        assert_eq!(bank.vi.len(), 4, "the unknown code is skipped");
+        assert_eq!(bank.vi_owner[0], 0);
+        let owners: Vec<u32> = bank.vi_owner[1..].to_vec();
+        assert!(owners.iter().all(|o| PhraseBank::is_none(*o)));
+        assert_eq!(owners[0], owners[1], "one topic, one owner");
+        assert_ne!(owners[0], owners[2]);
+        assert!(bank.has[0] && !bank.words[0].contains("mua"));
+        // The cut refuses whatever the calibration says.
+        let w = Weights {
+            none_cut: 0.4,
+            ..Weights::initial()
+        };
+        assert!(w.confidence(&[0.9, 1.0, 1.0, 0.1]) > 0.5);
+        assert!(w.confidence(&[0.9, 1.0, 1.0, 0.4]) < 0.0);
+    }
+
+    #[test]
     fn pairwise_fit_learns_which_feature_tells_right_from_wrong() {
         // Feature 2 marks the right candidate; feature 0 is noise that favours a wrong one.
         let mut examples = Vec::new();
