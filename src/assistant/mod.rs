@@ -309,6 +309,20 @@ impl Assistant {
             if let Some(entry) = analysis.faq {
                 return Answer::Faq { entry };
             }
+            // Below zero: the question is like one that names no procedure (the NONE cut).
+            // When a NONE phrase matches it better than any procedure's phrase (likeness 0.5
+            // and up), the nearest procedures would only mislead ("trời có mưa không" near
+            // aviation procedures), so none are shown; between the cut and 0.5 they are
+            // ("làm căn cước cho con" is near the kiosk question "my ID card is not read",
+            // and the right procedure is still worth showing).
+            let (x, _) = calibration_inputs(&analysis);
+            if confidence < 0.0 && x[3] >= 0.5 {
+                return Answer::NotSure {
+                    reason: "about something else".into(),
+                    near: Vec::new(),
+                    confidence: 0.0,
+                };
+            }
             return Answer::NotSure {
                 reason: if hits.is_empty() {
                     "no match".into()

@@ -16,7 +16,7 @@ use super::{
 };
 
 /// Every page (and page state) the command can draw.
-pub const PAGES: [&str; 12] = [
+pub const PAGES: [&str; 13] = [
     "welcome",
     "services",
     "priority",
@@ -29,6 +29,7 @@ pub const PAGES: [&str; 12] = [
     "assistant",
     "assistant-answer",
     "assistant-unsure",
+    "assistant-elsewhere",
 ];
 
 struct Headless {
@@ -138,6 +139,16 @@ fn show_plain_page(ui: &KioskUi, page: &str) -> Result<(), String> {
                 near: near.into_iter().take(3).collect(),
                 confidence: 0.2,
             };
+            assistant_adapter::show(app, &ui.kiosk, &answer);
+            k.set_page(Page::Assistant);
+        }
+        "assistant-elsewhere" => {
+            // A question about something else ("will it rain today?"): not sure, and no
+            // procedures beside "ask staff".
+            let a = app.global::<AssistantAdapter>();
+            a.invoke_keys("hoom nay trowif cos muwa khoong".into());
+            let question = a.get_text().to_string();
+            let answer = ui.kiosk.assistant.wait().ask(&question);
             assistant_adapter::show(app, &ui.kiosk, &answer);
             k.set_page(Page::Assistant);
         }

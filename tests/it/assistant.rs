@@ -294,6 +294,16 @@ fn ask_answers_procedures_faq_and_not_sure_as_json() {
     assert_eq!(a["entry"]["id"], "toilet");
     let a = ask("kết quả xổ số miền Bắc hôm qua");
     assert_eq!(a["kind"], "not_sure");
+    // Out of scope by the phrases that name no procedure: no procedures offered beside it
+    // (a weather question used to come with aviation procedures as "near").
+    for q in [
+        "chiều nay Hà Nội có mưa to không",
+        "is there a good pho place near here",
+    ] {
+        let a = ask(q);
+        assert_eq!(a["kind"], "not_sure", "{q}: {a}");
+        assert_eq!(a["near"].as_array().map(Vec::len), Some(0), "{q}: {a}");
+    }
     // Without --catalogue: the store's catalogue (the demo one on a fresh database).
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("k.sqlite");
