@@ -81,11 +81,12 @@ impl IdKey {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(io)?;
                 }
-                let hex = format!(
-                    "{}{}",
-                    crate::hub::service::random_id(),
-                    crate::hub::service::random_id()
-                );
+                // Straight from the OS: a key must not fall back to guessable entropy.
+                let mut key = [0u8; 32];
+                std::fs::File::open("/dev/urandom")
+                    .and_then(|mut r| r.read_exact(&mut key))
+                    .map_err(io)?;
+                let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
                 use std::os::unix::fs::OpenOptionsExt;
                 let mut f = std::fs::OpenOptions::new()
                     .write(true)

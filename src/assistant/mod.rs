@@ -292,7 +292,8 @@ impl Assistant {
             return early;
         }
         let weights = self.weights(analysis.english);
-        let confidence = self.confidence_of(&analysis);
+        let (x, _) = calibration_inputs(&analysis);
+        let confidence = weights.confidence(&x);
         let hits: Vec<Hit> = analysis
             .candidates
             .iter()
@@ -315,7 +316,6 @@ impl Assistant {
             // aviation procedures), so none are shown; between the cut and 0.5 they are
             // ("làm căn cước cho con" is near the kiosk question "my ID card is not read",
             // and the right procedure is still worth showing).
-            let (x, _) = calibration_inputs(&analysis);
             if confidence < 0.0 && x[3] >= 0.5 {
                 return Answer::NotSure {
                     reason: "about something else".into(),

@@ -344,6 +344,11 @@ impl Weights {
         if x[3] >= self.none_cut {
             return -1.0; // below any threshold, 0 included
         }
+        self.calibrated(x)
+    }
+
+    /// The calibrated confidence alone, without the NONE cut.
+    pub fn calibrated(&self, x: &[f32; CALIBRATION_INPUTS]) -> f32 {
         let c = &self.calibration;
         let z = c[0] + c.iter().skip(1).zip(x).map(|(w, v)| w * v).sum::<f32>();
         1.0 / (1.0 + (-z).exp())

@@ -151,18 +151,30 @@ fn phrase_questions(a: &Assistant, hidden: Option<&[bool]>) -> Vec<Seen> {
     let mut out = Vec::new();
     // Phrases that name no procedure are asked too (with themselves hidden): they teach the
     // confidence what a question to say no to looks like, so they count as citizens' questions.
-    for (i, (text, kind)) in bank.vi_text.iter().enumerate() {
-        let owner = bank.vi_owner[i];
+    let vi = bank
+        .vi_text
+        .iter()
+        .zip(&bank.vi_owner)
+        .map(|((text, kind), owner)| (text, *owner, format!("{kind:?}").to_lowercase(), false));
+    let en = bank
+        .en_text
+        .iter()
+        .zip(&bank.en_owner)
+        .map(|(text, owner)| (text, *owner, "english".to_string(), true));
+    let (mut i_vi, mut i_en) = (0, 0);
+    for (text, owner, kind, english) in vi.chain(en) {
+        let i = if english { &mut i_en } else { &mut i_vi };
+        let hide = Hide {
+            vi_phrase: (!english).then_some(*i),
+            en_phrase: english.then_some(*i),
+            procedures: hidden,
+            none_topic: None,
+        };
+        *i += 1;
         let none = ranker::PhraseBank::is_none(owner);
         if !none && hidden.is_some_and(|h| h[owner as usize]) {
             continue;
         }
-        let hide = Hide {
-            vi_phrase: Some(i),
-            en_phrase: None,
-            procedures: hidden,
-            none_topic: None,
-        };
         out.push(Seen {
             analysis: a.analyse(text, hide),
             expected: if none {
@@ -170,37 +182,10 @@ fn phrase_questions(a: &Assistant, hidden: Option<&[bool]>) -> Vec<Seen> {
             } else {
                 vec![a.procedures[owner as usize].code.clone()]
             },
-            kind: if none {
-                "phrase:none".into()
-            } else {
-                format!("phrase:{kind:?}").to_lowercase()
-            },
-            labelled: none,
-        });
-    }
-    for (i, text) in bank.en_text.iter().enumerate() {
-        let owner = bank.en_owner[i];
-        let none = ranker::PhraseBank::is_none(owner);
-        if !none && hidden.is_some_and(|h| h[owner as usize]) {
-            continue;
-        }
-        let hide = Hide {
-            vi_phrase: None,
-            en_phrase: Some(i),
-            procedures: hidden,
-            none_topic: None,
-        };
-        out.push(Seen {
-            analysis: a.analyse(text, hide),
-            expected: if none {
-                Vec::new()
-            } else {
-                vec![a.procedures[owner as usize].code.clone()]
-            },
-            kind: if none {
-                "phrase:none-english".into()
-            } else {
-                "phrase:english".into()
+            kind: match (none, english) {
+                (true, false) => "phrase:none".into(),
+                (true, true) => "phrase:none-english".into(),
+                (false, _) => format!("phrase:{kind}"),
             },
             labelled: none,
         });
@@ -374,10 +359,6 @@ fn predict(a: &Assistant, s: &Seen, model: &Model) -> Prediction {
         .collect();
     let (x, _) = calibration_inputs(&r);
     let early_offers = matches!(&s.analysis.early, Some(super::Answer::Procedures { .. }));
-    let uncut = Weights {
-        none_cut: 1.01,
-        ..w.clone()
-    };
     Prediction {
         kind: s.kind.clone(),
         english: s.analysis.english,
@@ -388,7 +369,7 @@ fn predict(a: &Assistant, s: &Seen, model: &Model) -> Prediction {
             .first()
             .is_some_and(|c| s.expected.iter().any(|e| e == c)),
         top3: codes.iter().any(|c| s.expected.iter().any(|e| e == c)),
-        confidence: uncut.confidence(&x),
+        confidence: w.calibrated(&x),
         none_ratio: x[3],
     }
 }
