@@ -31,7 +31,19 @@ fn pump_until(what: &str, done: impl Fn() -> bool) {
     }
 }
 
+/// Taps so far: the flows below count theirs (a citizen's effort, measured).
+static TAPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn taps_since(start: usize) -> usize {
+    TAPS.load(std::sync::atomic::Ordering::SeqCst) - start
+}
+
+fn taps() -> usize {
+    TAPS.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 fn tap(ui: &KioskUi, label: &str) {
+    TAPS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let found: Vec<ElementHandle> =
         ElementHandle::find_by_accessible_label(&ui.window, label).collect();
     assert!(
@@ -91,15 +103,13 @@ fn print_state(ui: &KioskUi) -> PrintState {
     ui.window.global::<TicketAdapter>().get_print_state()
 }
 
-/// welcome -> service -> no priority -> ticket, with a double tap on the last step.
+/// One tap on a welcome tile is a normal ticket; a double tap is still one ticket. The ticket
+/// page counts down and goes back to the start by itself.
 fn normal_ticket_with_double_tap(ui: &KioskUi, db: &Path, spool: &Path) {
-    tap(ui, "Chạm để lấy số");
-    assert_eq!(page(ui), Page::Services);
     wait_for_tiles(ui);
+    let start = taps();
     tap(ui, "Hộ tịch");
-    assert_eq!(page(ui), Page::Priority);
-    tap(ui, "Không, lấy số thường");
-    tap(ui, "Không, lấy số thường");
+    tap(ui, "Hộ tịch");
     pump_until("the ticket page", || page(ui) == Page::Ticket);
     pump_until("the print result", || {
         print_state(ui) != PrintState::Printing
@@ -109,34 +119,63 @@ fn normal_ticket_with_double_tap(ui: &KioskUi, db: &Path, spool: &Path) {
     assert_eq!(
         tickets(db),
         [("A001".to_string(), None)],
-        "one tap, one ticket"
+        "two taps, one ticket"
     );
+    assert_eq!(taps_since(start) - 1, 1, "one tap to a normal ticket");
+    println!("taps to a normal ticket: 1 (the second was the double tap)");
     assert_eq!(spooled(spool), 1, "one print job");
     pump_until("the print event", || {
         event_kinds(db).contains(&"printed".to_string())
     });
+    // The next citizen must not see this number for long.
+    let t = ui.window.global::<TicketAdapter>();
+    assert_eq!(t.get_seconds_left(), 12);
+    for _ in 0..11 {
+        i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(1));
+        pump();
+    }
+    assert_eq!(page(ui), Page::Ticket, "11 s: still showing the number");
+    assert_eq!(t.get_seconds_left(), 1);
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(1));
+    pump();
+    assert_eq!(page(ui), Page::Welcome, "12 s: back to the start");
 }
 
-/// After the idle time the kiosk is back on the welcome page, in Vietnamese.
+/// Idle: a warning with a countdown first (a touch keeps the session), then the welcome page
+/// in Vietnamese.
 fn idle_returns_to_welcome(ui: &KioskUi) {
-    assert_ne!(page(ui), Page::Welcome);
+    tap(ui, "Tra cứu thủ tục");
     tap(ui, "English");
-    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(30));
+    let k = ui.window.global::<KioskAdapter>();
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(49));
     pump();
-    assert_ne!(page(ui), Page::Welcome, "30 s is not idle yet");
-    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(31));
+    assert_eq!(k.get_idle_warning(), 0, "49 s: no warning yet");
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(2));
+    pump();
+    assert_eq!(k.get_idle_warning(), 10, "the last 10 s are counted down");
+    tap(ui, "idle-warning");
+    assert_eq!(k.get_idle_warning(), 0, "a touch keeps the session");
+    assert_eq!(page(ui), Page::Procedures);
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(51));
+    pump();
+    assert_eq!(k.get_idle_warning(), 10);
+    for _ in 0..9 {
+        i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(1));
+        pump();
+    }
+    assert_eq!(page(ui), Page::Procedures, "1 s left");
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(1));
     pump();
     assert_eq!(page(ui), Page::Welcome);
-    assert_eq!(ui.window.global::<KioskAdapter>().get_language(), "vi");
+    assert_eq!(k.get_language(), "vi");
+    assert_eq!(k.get_idle_warning(), 0);
 }
 
 /// A printer out of paper: the ticket is issued and kept, the screen shows the fallback.
 fn printer_fault_shows_the_number_and_qr(ui: &KioskUi, db: &Path, spool: &Path) {
     std::fs::write(spool.join("status"), "paper_out").unwrap();
-    tap(ui, "Chạm để lấy số");
     wait_for_tiles(ui);
     tap(ui, "Chứng thực");
-    tap(ui, "Không, lấy số thường");
     pump_until("the print result", || {
         page(ui) == Page::Ticket && print_state(ui) != PrintState::Printing
     });
@@ -144,6 +183,7 @@ fn printer_fault_shows_the_number_and_qr(ui: &KioskUi, db: &Path, spool: &Path) 
     let t = ui.window.global::<TicketAdapter>();
     assert_eq!(t.get_code(), "B001");
     assert_eq!(t.get_fault_vi(), "Máy in hết giấy");
+    assert_eq!(t.get_seconds_left(), 45, "time to photograph the QR");
     assert!(t.get_qr().size().width > 100, "a QR code is shown");
     assert!(
         ElementHandle::find_by_accessible_label(&ui.window, "printer-fault")
@@ -160,13 +200,19 @@ fn printer_fault_shows_the_number_and_qr(ui: &KioskUi, db: &Path, spool: &Path) 
     assert_eq!(page(ui), Page::Welcome);
 }
 
-/// Priority: group, then confirm; three taps from the service page's tile.
+/// Priority from the welcome page: the priority button, the group, the service: three taps.
+/// "Back" on the way leaves the path with nothing chosen.
 fn priority_ticket(ui: &KioskUi, db: &Path) {
-    tap(ui, "Chạm để lấy số");
     wait_for_tiles(ui);
-    tap(ui, "Đất đai, xây dựng");
+    tap(ui, "Lấy số ưu tiên");
+    assert_eq!(page(ui), Page::Priority);
+    tap(ui, "Quay lại");
+    assert_eq!(page(ui), Page::Welcome);
+    let start = taps();
+    tap(ui, "Lấy số ưu tiên");
     tap(ui, "Người cao tuổi");
-    tap(ui, "Xác nhận, lấy số ưu tiên");
+    assert_eq!(page(ui), Page::Services);
+    tap(ui, "Đất đai, xây dựng");
     pump_until("the priority ticket", || {
         page(ui) == Page::Ticket && print_state(ui) == PrintState::Printed
     });
@@ -178,6 +224,8 @@ fn priority_ticket(ui: &KioskUi, db: &Path) {
         tickets(db).last().unwrap(),
         &("D001".to_string(), Some("elderly".to_string()))
     );
+    assert_eq!(taps_since(start), 3, "three taps to a priority ticket");
+    println!("taps to a priority ticket: 3");
     tap(ui, "Xong");
 }
 
@@ -186,19 +234,33 @@ fn procedure_to_ticket(ui: &KioskUi, db: &Path) {
     tap(ui, "Tra cứu thủ tục");
     assert_eq!(page(ui), Page::Procedures);
     let p = ui.window.global::<ProceduresAdapter>();
-    p.invoke_search("tam tru".into());
+    // Typed on the on-screen keyboard, as on a touchscreen.
+    tap(ui, "procedure-search");
+    assert!(p.get_typing());
+    type_keys(ui, "tamj tru");
+    assert_eq!(p.get_query(), "tạm tru");
     assert_eq!(p.get_rows().row_count(), 1);
+    tap(ui, "Xong");
+    assert!(!p.get_typing(), "the keyboard folds away");
     tap(ui, "Đăng ký tạm trú");
     assert!(p.get_showing_detail());
     assert!(p.get_detail().documents.contains("CT01"));
     tap(ui, "Lấy số cho thủ tục này");
     assert_eq!(page(ui), Page::Priority);
+    tap(ui, "Quay lại");
+    assert_eq!(page(ui), Page::Procedures, "back to the procedure");
+    tap(ui, "Lấy số cho thủ tục này");
     tap(ui, "Không, lấy số thường");
     pump_until("the ticket", || {
         page(ui) == Page::Ticket && print_state(ui) == PrintState::Printed
     });
     assert_eq!(tickets(db).last().unwrap().0, "C001");
     tap(ui, "Xong");
+    // A new citizen finds the catalogue as new: no query, every field.
+    tap(ui, "Tra cứu thủ tục");
+    assert_eq!(p.get_query(), "");
+    assert_eq!(p.get_rows().row_count(), ui.kiosk.catalogue.len());
+    tap(ui, "‹ Trang đầu");
 }
 
 /// Type keys on the on-screen keyboard by their labels (each key is a button).
@@ -266,11 +328,12 @@ fn assistant_to_ticket(ui: &KioskUi, db: &Path) {
     tap(ui, "‹ Trang đầu");
 }
 
-/// Guides open, and the language switch changes the words on screen.
+/// Guides open, and the language switch changes the words on screen; "Home" keeps the
+/// citizen's language and text size (only the end of a session resets them).
 fn help_and_language(ui: &KioskUi) {
     tap(ui, "English");
     assert!(
-        ElementHandle::find_by_accessible_label(&ui.window, "Touch to take a number")
+        ElementHandle::find_by_accessible_label(&ui.window, "Priority number")
             .next()
             .is_some()
     );
@@ -280,13 +343,43 @@ fn help_and_language(ui: &KioskUi) {
     let h = ui.window.global::<HelpAdapter>();
     assert!(h.get_showing_guide());
     assert!(h.get_steps_en().row_count() >= 4);
+    tap(ui, "Large text");
     tap(ui, "‹ Home");
     assert_eq!(page(ui), Page::Welcome);
+    assert_eq!(ui.window.global::<KioskAdapter>().get_language(), "en");
+    assert!(ui.window.global::<kiosk::ui::Theme>().get_large_text());
     assert!(
-        ElementHandle::find_by_accessible_label(&ui.window, "Chạm để lấy số")
+        ElementHandle::find_by_accessible_label(&ui.window, "Lấy số ưu tiên")
             .next()
-            .is_some()
+            .is_none(),
+        "still in English"
     );
+}
+
+/// The layout checker finds each kind of defect on a page built of them, and nothing on the
+/// layouts beside them that are right.
+fn layout_check_finds_each_defect() {
+    use kiosk::ui::layout_check::{ProblemKind, check};
+    let probe = kiosk::ui::LayoutProbe::new().unwrap();
+    probe.show().unwrap();
+    let found = check(probe.window());
+    let mut got: Vec<(ProblemKind, String)> =
+        found.iter().map(|p| (p.kind, p.text.clone())).collect();
+    got.sort_by_key(|(k, t)| (format!("{k:?}"), t.clone()));
+    let mut want = vec![
+        (
+            ProblemKind::TextCut,
+            "cut: chứng thực bản sao từ bản chính".to_string(),
+        ),
+        (ProblemKind::TextTooWide, "too-wide-unbroken".to_string()),
+        (ProblemKind::SpillsOutOfBox, "spills".to_string()),
+        (ProblemKind::TextsOverlap, "first".to_string()),
+        (ProblemKind::BoxesOverlap, "(a box)".to_string()),
+        (ProblemKind::OffScreen, "offscreen".to_string()),
+    ];
+    want.sort_by_key(|(k, t)| (format!("{k:?}"), t.clone()));
+    assert_eq!(got, want, "{found:#?}");
+    probe.hide().unwrap();
 }
 
 #[test]
@@ -304,6 +397,7 @@ fn kiosk_touch_flows() {
     ui.window.show().unwrap();
     assert_eq!(page(&ui), Page::Welcome);
 
+    layout_check_finds_each_defect();
     normal_ticket_with_double_tap(&ui, &db, &spool);
     idle_returns_to_welcome(&ui);
     printer_fault_shows_the_number_and_qr(&ui, &db, &spool);

@@ -64,8 +64,17 @@ pub enum Command {
         /// WxH, or "all" for 1080x1920 and 1920x1080.
         #[arg(long, default_value = "all")]
         size: String,
+        /// Display modes for every page: "normal", "all" (normal, large, contrast, both), or
+        /// modes joined by "+" ("large+contrast").
+        #[arg(long, default_value = "normal")]
+        modes: String,
+        /// Where to write the PNGs (needed unless --check).
+        #[arg(long, required_unless_present = "check")]
+        out: Option<PathBuf>,
+        /// Lay out every state and list text that is cut, too wide, spilling out of its box or
+        /// off screen, and elements drawn over each other; exit 1 when anything is found.
         #[arg(long)]
-        out: PathBuf,
+        check: bool,
     },
     /// Run the hub alone, headless.
     Hub,
@@ -317,8 +326,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             page,
             lang,
             size,
+            modes,
             out,
-        } => roles::screenshot(load_config(&cli)?, page, lang, size, out),
+            check,
+        } => roles::screenshot(
+            load_config(&cli)?,
+            roles::Shots {
+                page,
+                lang,
+                size,
+                modes,
+                out: out.as_deref(),
+                check: *check,
+            },
+        ),
         Command::Catalogue { what } => assistant::catalogue(&load_config(&cli)?, what.clone()),
         Command::Assistant { what } => assistant::assistant(&load_config(&cli)?, what.clone()),
         Command::Report { what } => report::run(load_config(&cli)?, what),

@@ -151,47 +151,77 @@ pub fn kiosk(
     Ok(ExitCode::SUCCESS)
 }
 
+/// What `kiosk screenshot` was asked for.
+pub struct Shots<'a> {
+    pub page: &'a str,
+    pub lang: &'a str,
+    pub size: &'a str,
+    pub modes: &'a str,
+    pub out: Option<&'a Path>,
+    pub check: bool,
+}
+
 /// `kiosk screenshot`: every page drawn by the software renderer, on a scratch database and
-/// spool, never the site's real ones.
-pub fn screenshot(
-    mut config: Config,
-    page: &str,
-    lang: &str,
-    size: &str,
-    out: &Path,
-) -> Result<ExitCode> {
+/// spool, never the site's real ones; with `check`, every state laid out and judged.
+pub fn screenshot(mut config: Config, shots: Shots) -> Result<ExitCode> {
     let scratch = std::env::temp_dir().join(format!("kiosk-screenshot-{}", std::process::id()));
     config.db_path = scratch.join("kiosk.sqlite");
     config.printer.transport = crate::config::TransportConfig::Spool {
         dir: scratch.join("spool"),
     };
-    let pages: Vec<&str> = if page == "all" {
+    let pages: Vec<&str> = if shots.page == "all" {
         crate::ui::PAGES.to_vec()
     } else {
-        vec![page]
+        vec![shots.page]
     };
-    let langs: Vec<&str> = match lang {
+    let modes: Vec<String> = match shots.modes {
+        "all" => crate::ui::screenshot::MODES
+            .iter()
+            .map(|m| m.to_string())
+            .collect(),
+        "normal" | "" => vec![String::new()],
+        other => vec![format!("+{other}")],
+    };
+    let pages: Vec<String> = pages
+        .iter()
+        .flat_map(|p| modes.iter().map(move |m| format!("{p}{m}")))
+        .collect();
+    let langs: Vec<&str> = match shots.lang {
         "all" => vec!["vi", "en"],
-        "vi" | "en" => vec![lang],
+        "vi" | "en" => vec![shots.lang],
         other => return Err(anyhow!("--lang {other}: use vi, en or all")),
     };
-    let sizes: Vec<(u32, u32)> = if size == "all" {
+    let sizes: Vec<(u32, u32)> = if shots.size == "all" {
         vec![(1080, 1920), (1920, 1080)]
     } else {
-        vec![parse_size(size).map_err(|e| anyhow!(e))?]
+        vec![parse_size(shots.size).map_err(|e| anyhow!(e))?]
     };
     crate::ui::screenshot::init_headless()?;
     let (kiosk, app) = crate::ui::Kiosk::start(config)?;
     let status = app.block_on(kiosk.hub.status())?;
     let ui = crate::ui::KioskUi::new(kiosk)?;
     ui.apply_status(&status);
-    let written =
-        crate::ui::render_pages(&ui, &pages, &langs, &sizes, out).map_err(|e| anyhow!(e))?;
-    for p in &written {
-        println!("{}", p.display());
+    let mut code = ExitCode::SUCCESS;
+    if let Some(out) = shots.out {
+        let written =
+            crate::ui::render_pages(&ui, &pages, &langs, &sizes, out).map_err(|e| anyhow!(e))?;
+        for p in &written {
+            println!("{}", p.display());
+        }
+    }
+    if shots.check {
+        let (states, found) = crate::ui::screenshot::check_pages(&ui, &pages, &langs, &sizes)
+            .map_err(|e| anyhow!(e))?;
+        for (state, problem) in &found {
+            println!("{state}: {problem}");
+        }
+        println!("checked {states} page states: {} problem(s)", found.len());
+        if !found.is_empty() {
+            code = ExitCode::FAILURE;
+        }
     }
     drop(ui);
     app.stop();
     let _ = std::fs::remove_dir_all(&scratch);
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }

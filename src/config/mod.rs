@@ -26,7 +26,7 @@ pub const DEMO_TOML: &str = include_str!("../../kiosk-config/demo.toml");
 pub const DEMO_NAME: &str = "<embedded kiosk-config/demo.toml>";
 
 /// A name in the two languages the kiosk speaks: Vietnamese first.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Names {
     pub vi: String,
     pub en: String,
@@ -61,6 +61,9 @@ pub struct Service {
     /// One or two capital letters printed before the number.
     pub prefix: String,
     pub name: Names,
+    /// What a citizen comes to this queue for, in a few words, under the name on its tile
+    /// ("Khai sinh, kết hôn, khai tử..."). Empty when staff wrote none.
+    pub description: Names,
     /// Procedure fields (lĩnh vực) this queue takes, as the national catalogue names them.
     pub fields: Vec<String>,
     pub range: NumberRange,
@@ -337,6 +340,38 @@ type Span = std::ops::Range<usize>;
 
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
+/// The longest service description a tile shows in full, in characters.
+pub const MAX_DESCRIPTION: usize = 90;
+
+/// An optional `{ vi, en }` description of a service, bounded so it fits its tile.
+fn read_description(t: &mut TableReader, problems: &mut Problems) -> Names {
+    let Some(mut sub) = t.table("description", false, problems) else {
+        return Names::default();
+    };
+    let mut read = |lang: &str| {
+        let text = sub.string(lang, true, problems).unwrap_or_default();
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if text.chars().count() > MAX_DESCRIPTION {
+            let span = sub.span();
+            problems.at(
+                &span,
+                &sub.key_path(lang),
+                format!(
+                    "{} characters is too long for a tile; at most {MAX_DESCRIPTION} (say what citizens come for, not every field)",
+                    text.chars().count()
+                ),
+            );
+        }
+        text
+    };
+    let names = Names {
+        vi: read("vi"),
+        en: read("en"),
+    };
+    sub.finish(&["vi", "en"], problems);
+    names
+}
+
 fn read_names(t: &mut TableReader, key: &str, problems: &mut Problems) -> Option<Names> {
     let mut sub = t.table(key, true, problems)?;
     let vi = sub.string("vi", true, problems);
@@ -501,6 +536,7 @@ fn read_services(
             );
         }
         let name = read_names(&mut t, "name", problems);
+        let description = read_description(&mut t, problems);
         let fields = t.string_list("fields", false, problems).unwrap_or_default();
         let range = match t.integer_list("range", false, 0, 99_999, problems) {
             None => Some((1, 999)),
@@ -528,6 +564,7 @@ fn read_services(
                 "id",
                 "prefix",
                 "name",
+                "description",
                 "fields",
                 "range",
                 "wrap",
@@ -543,6 +580,7 @@ fn read_services(
                         id,
                         prefix,
                         name,
+                        description,
                         fields: fields.into_iter().map(|(f, _)| nfc_trim(&f)).collect(),
                         range: NumberRange { first, last, wrap },
                         daily_cap,

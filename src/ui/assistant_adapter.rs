@@ -72,6 +72,8 @@ fn cards(kiosk: &Kiosk, hits: &[Hit]) -> ModelRc<AnswerCard> {
 /// beside "Hỏi cán bộ".
 pub(crate) fn show(app: &AppWindow, kiosk: &Kiosk, answer: &Answer) {
     let a = app.global::<AssistantAdapter>();
+    // The answer gets the room the keyboard had.
+    a.set_keyboard(false);
     match answer {
         Answer::Procedures { hits, .. } => {
             a.set_cards(cards(kiosk, hits));
@@ -139,6 +141,7 @@ fn reset(app: &AppWindow, composer: &RefCell<Composer>) {
     a.set_text(SharedString::new());
     a.set_telex(!english);
     a.set_state(0);
+    a.set_keyboard(false);
     a.set_suggestions(suggestions(english));
 }
 

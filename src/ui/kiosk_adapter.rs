@@ -5,12 +5,25 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use slint::{ComponentHandle, ModelRc, VecModel};
+use slint::ComponentHandle;
 
-use super::session::{go_home, set_language};
-use super::{AppWindow, Choice, Kiosk, KioskAdapter, QueueSummary, services_adapter};
+use super::session::{end, go_home, set_language};
+use super::{AppWindow, Choice, Kiosk, KioskAdapter, services_adapter};
 use crate::config::Config;
 use crate::hub::Status;
+
+/// How long the idle warning counts down before the kiosk starts over.
+pub const WARN_SECONDS: u32 = 10;
+
+/// The welcome page as the last citizen would leave it for the next: nothing to warn about.
+fn untouched(app: &AppWindow) -> bool {
+    let theme = app.global::<super::Theme>();
+    let k = app.global::<KioskAdapter>();
+    k.get_page() == super::Page::Welcome
+        && k.get_language() == "vi"
+        && !theme.get_large_text()
+        && !theme.get_high_contrast()
+}
 
 /// Wire navigation and the idle timer. Returns the timer, which must stay alive.
 pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) -> Rc<slint::Timer> {
@@ -18,20 +31,52 @@ pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) -> 
     k.set_site_name_vi(kiosk.config.site.name.vi.clone().into());
     k.set_site_name_en(kiosk.config.site.name.en.clone().into());
 
+    // Idle: after `idle_seconds - WARN_SECONDS` a warning counts down the last seconds; any
+    // touch keeps the session. A welcome page with nothing changed starts over silently.
     let idle = Rc::new(slint::Timer::default());
+    let ticker = Rc::new(slint::Timer::default());
     let idle_for = Duration::from_secs(u64::from(kiosk.config.idle_seconds));
+    let warn_after = idle_for.saturating_sub(Duration::from_secs(u64::from(WARN_SECONDS)));
     {
         let weak = app.as_weak();
         let choice = Rc::clone(choice);
-        idle.start(slint::TimerMode::SingleShot, idle_for, move || {
-            if let Some(app) = weak.upgrade() {
-                go_home(&app, &choice);
+        let ticker = Rc::clone(&ticker);
+        idle.start(slint::TimerMode::SingleShot, warn_after, move || {
+            let Some(app) = weak.upgrade() else { return };
+            if untouched(&app) {
+                end(&app, &choice);
+                return;
             }
+            app.global::<KioskAdapter>()
+                .set_idle_warning(WARN_SECONDS as i32);
+            let (weak, choice) = (app.as_weak(), Rc::clone(&choice));
+            ticker.start(
+                slint::TimerMode::Repeated,
+                Duration::from_secs(1),
+                move || {
+                    let Some(app) = weak.upgrade() else { return };
+                    let k = app.global::<KioskAdapter>();
+                    let left = k.get_idle_warning() - 1;
+                    if left <= 0 {
+                        k.set_idle_warning(0);
+                        end(&app, &choice);
+                    } else {
+                        k.set_idle_warning(left);
+                    }
+                },
+            );
         });
     }
     {
         let idle = Rc::clone(&idle);
-        k.on_activity(move || idle.restart());
+        let weak = app.as_weak();
+        k.on_activity(move || {
+            ticker.stop();
+            if let Some(app) = weak.upgrade() {
+                app.global::<KioskAdapter>().set_idle_warning(0);
+            }
+            idle.restart();
+        });
     }
     {
         let weak = app.as_weak();
@@ -53,20 +98,8 @@ pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) -> 
     idle
 }
 
-/// Put a queue status on screen: the welcome page's counts and the service tiles.
+/// Put a queue status on screen: the service tiles.
 pub fn apply_status(app: &AppWindow, config: &Config, status: &Status) {
-    let queues: Vec<QueueSummary> = status
-        .services
-        .iter()
-        .map(|s| QueueSummary {
-            prefix: s.prefix.clone().into(),
-            name_vi: s.name_vi.clone().into(),
-            name_en: s.name_en.clone().into(),
-            waiting: s.counts.waiting as i32,
-        })
-        .collect();
-    app.global::<KioskAdapter>()
-        .set_queues(ModelRc::new(VecModel::from(queues)));
     services_adapter::apply_status(app, config, status);
 }
 

@@ -5,12 +5,13 @@
 
 mod assistant_adapter;
 mod help_adapter;
-mod kiosk_adapter;
+pub(crate) mod kiosk_adapter;
+pub mod layout_check;
 mod procedures_adapter;
 pub mod screenshot;
 mod services_adapter;
 mod session;
-mod ticket_adapter;
+pub(crate) mod ticket_adapter;
 mod wording;
 
 use std::cell::RefCell;
@@ -129,6 +130,8 @@ pub struct Choice {
     pub service_id: Option<String>,
     /// The procedure field, when the ticket is taken from a procedure's page.
     pub field: Option<String>,
+    /// The priority group chosen first, on the welcome page's priority path.
+    pub priority: Option<String>,
 }
 
 /// The running UI: the window plus what must stay alive with it.
@@ -147,7 +150,7 @@ impl KioskUi {
         let choice = Rc::new(RefCell::new(Choice::default()));
         let idle = kiosk_adapter::connect(&window, &kiosk, &choice);
         services_adapter::connect(&window, &kiosk, &choice);
-        ticket_adapter::connect(&window, &kiosk, &choice);
+        ticket_adapter::connect(&window, &choice);
         procedures_adapter::connect(&window, &kiosk, &choice);
         help_adapter::connect(&window, &kiosk);
         assistant_adapter::connect(&window, &kiosk, &choice);

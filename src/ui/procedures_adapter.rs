@@ -10,6 +10,7 @@ use super::{
     AppWindow, Choice, Kiosk, ProcedureDetail, ProcedureRow, ProceduresAdapter, qr_image,
     services_adapter,
 };
+use crate::assistant::compose::Composer;
 use crate::catalogue::{self, Procedure};
 
 fn rows(procs: &[&Procedure]) -> ModelRc<ProcedureRow> {
@@ -100,25 +101,64 @@ pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) {
     let all: Vec<&Procedure> = kiosk.catalogue.iter().collect();
     a.set_rows(rows(&all));
 
-    // The query typed so far, to combine with a field chip.
-    let query = Rc::new(RefCell::new(String::new()));
+    // The query typed so far on the on-screen keyboard, to combine with a field chip.
+    let composer = Rc::new(RefCell::new(Composer::new(true)));
     let refresh = {
         let weak = app.as_weak();
         let kiosk = kiosk.clone();
-        let query = Rc::clone(&query);
+        let composer = Rc::clone(&composer);
         move || {
             if let Some(app) = weak.upgrade() {
                 let a = app.global::<ProceduresAdapter>();
-                let hits = catalogue::search(&kiosk.catalogue, &query.borrow(), &a.get_field());
+                let c = composer.borrow();
+                let query = c.text();
+                a.set_query(query.clone().into());
+                a.set_telex(c.telex());
+                let hits = catalogue::search(&kiosk.catalogue, &query, &a.get_field());
                 a.set_rows(rows(&hits));
             }
         }
     };
     {
-        let refresh = refresh.clone();
-        let query = Rc::clone(&query);
+        let (refresh, composer) = (refresh.clone(), Rc::clone(&composer));
         a.on_search(move |text| {
-            *query.borrow_mut() = text.to_string();
+            composer.borrow_mut().set(&text);
+            refresh();
+        });
+    }
+    {
+        let (refresh, composer) = (refresh.clone(), Rc::clone(&composer));
+        a.on_keys(move |keys| {
+            for k in keys.chars() {
+                composer.borrow_mut().key(k);
+            }
+            refresh();
+        });
+    }
+    {
+        let (refresh, composer) = (refresh.clone(), Rc::clone(&composer));
+        a.on_backspace(move || {
+            composer.borrow_mut().backspace();
+            refresh();
+        });
+    }
+    {
+        let (refresh, composer) = (refresh.clone(), Rc::clone(&composer));
+        a.on_toggle_telex(move || {
+            let on = !composer.borrow().telex();
+            composer.borrow_mut().set_telex(on);
+            refresh();
+        });
+    }
+    {
+        let (refresh, composer, weak) = (refresh.clone(), Rc::clone(&composer), app.as_weak());
+        a.on_reset_search(move || {
+            let Some(app) = weak.upgrade() else { return };
+            let english = app.global::<super::KioskAdapter>().get_language() == "en";
+            *composer.borrow_mut() = Composer::new(!english);
+            let a = app.global::<ProceduresAdapter>();
+            a.set_field(SharedString::new());
+            a.set_typing(false);
             refresh();
         });
     }

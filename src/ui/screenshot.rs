@@ -16,17 +16,23 @@ use super::{
 };
 
 /// Every page (and page state) the command can draw.
-pub const PAGES: [&str; 13] = [
+pub const PAGES: [&str; 19] = [
     "welcome",
+    "welcome-notice",
+    "idle-warning",
     "services",
     "priority",
+    "priority-first",
     "ticket",
     "ticket-fault",
     "procedures",
+    "procedures-typing",
+    "procedures-none",
     "procedure",
     "help",
     "guide",
     "assistant",
+    "assistant-faq",
     "assistant-answer",
     "assistant-unsure",
     "assistant-elsewhere",
@@ -70,7 +76,7 @@ fn show_page(ui: &KioskUi, page: &str) -> Result<(), String> {
 
 fn show_plain_page(ui: &KioskUi, page: &str) -> Result<(), String> {
     let app = &ui.window;
-    session::go_home(app, &ui.choice);
+    session::end(app, &ui.choice);
     let k = app.global::<KioskAdapter>();
     let sample = crate::printer::layout::sample_ticket();
     let fill_ticket = |state: PrintState| {
@@ -89,11 +95,46 @@ fn show_plain_page(ui: &KioskUi, page: &str) -> Result<(), String> {
         t.set_fault_en(en.into());
         t.set_qr(qr_image(sample.qr_payload.as_deref().unwrap_or("A023"), 8));
         t.set_print_state(state);
+        t.set_seconds_left(if state == PrintState::Fault {
+            super::ticket_adapter::FAULT_SECONDS
+        } else {
+            super::ticket_adapter::PRINTED_SECONDS
+        });
         k.set_page(Page::Ticket);
     };
     match page {
         "welcome" => k.set_page(Page::Welcome),
-        "services" => k.set_page(Page::Services),
+        "welcome-notice" => {
+            // A refusal shown above the tiles (a full quota, say).
+            let (vi, en) =
+                super::wording::refusal(crate::domain::Reason::QuotaExceeded, &ui.kiosk.config);
+            k.set_notice_vi(vi.into());
+            k.set_notice_en(en.into());
+            k.set_page(Page::Welcome);
+        }
+        "idle-warning" => {
+            k.set_page(Page::Procedures);
+            k.set_idle_warning(super::kiosk_adapter::WARN_SECONDS as i32);
+        }
+        "services" => {
+            // The priority path: a group chosen, the service next.
+            let g = ui
+                .kiosk
+                .config
+                .priority_groups
+                .first()
+                .ok_or("no priority group configured")?;
+            let s = app.global::<super::ServicesAdapter>();
+            s.set_priority_vi(g.name.vi.clone().into());
+            s.set_priority_en(g.name.en.clone().into());
+            k.set_page(Page::Services);
+        }
+        "priority-first" => {
+            let p = app.global::<PriorityAdapter>();
+            p.set_service_vi(Default::default());
+            p.set_service_en(Default::default());
+            k.set_page(Page::Priority);
+        }
         "priority" => {
             let s = ui
                 .kiosk
@@ -109,6 +150,17 @@ fn show_plain_page(ui: &KioskUi, page: &str) -> Result<(), String> {
         "ticket" => fill_ticket(PrintState::Printed),
         "ticket-fault" => fill_ticket(PrintState::Fault),
         "procedures" => k.set_page(Page::Procedures),
+        "procedures-typing" => {
+            let p = app.global::<ProceduresAdapter>();
+            p.set_typing(true);
+            p.invoke_keys("khai sinh".into());
+            k.set_page(Page::Procedures);
+        }
+        "procedures-none" => {
+            let p = app.global::<ProceduresAdapter>();
+            p.invoke_search("xyzzy".into());
+            k.set_page(Page::Procedures);
+        }
         "procedure" => {
             let code = ui
                 .kiosk
@@ -127,6 +179,8 @@ fn show_plain_page(ui: &KioskUi, page: &str) -> Result<(), String> {
             k.set_page(Page::Help);
         }
         "assistant" => k.set_page(Page::Assistant),
+        // A question about the point itself.
+        "assistant-faq" => ask_typed(ui, "nhaf veej sinh owr ddaau"),
         "assistant-unsure" => {
             // Not sure, with candidates to show beside "ask staff" (what a citizen sees when the
             // confidence is under the threshold).
@@ -142,25 +196,10 @@ fn show_plain_page(ui: &KioskUi, page: &str) -> Result<(), String> {
             assistant_adapter::show(app, &ui.kiosk, &answer);
             k.set_page(Page::Assistant);
         }
-        "assistant-elsewhere" => {
-            // A question about something else ("will it rain today?"): not sure, and no
-            // procedures beside "ask staff".
-            let a = app.global::<AssistantAdapter>();
-            a.invoke_keys("hoom nay trowif cos muwa khoong".into());
-            let question = a.get_text().to_string();
-            let answer = ui.kiosk.assistant.wait().ask(&question);
-            assistant_adapter::show(app, &ui.kiosk, &answer);
-            k.set_page(Page::Assistant);
-        }
-        "assistant-answer" => {
-            // Typed on the on-screen keyboard in Telex, as a citizen would.
-            let a = app.global::<AssistantAdapter>();
-            a.invoke_keys("ddawng kys tamj trus cho nguwowif thuee troj".into());
-            let question = a.get_text().to_string();
-            let answer = ui.kiosk.assistant.wait().ask(&question);
-            assistant_adapter::show(app, &ui.kiosk, &answer);
-            k.set_page(Page::Assistant);
-        }
+        // A question about something else ("will it rain today?"): not sure, and no
+        // procedures beside "ask staff".
+        "assistant-elsewhere" => ask_typed(ui, "hoom nay trowif cos muwa khoong"),
+        "assistant-answer" => ask_typed(ui, "ddawng kys tamj trus cho nguwowif thuee troj"),
         other => {
             return Err(format!(
                 "unknown page \"{other}\"; pages: {}",
@@ -178,6 +217,17 @@ fn show_plain_page(ui: &KioskUi, page: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A question typed on the on-screen keyboard in Telex, as a citizen would, and its answer.
+fn ask_typed(ui: &KioskUi, keys: &str) {
+    let app = &ui.window;
+    let a = app.global::<AssistantAdapter>();
+    a.invoke_keys(keys.into());
+    let question = a.get_text().to_string();
+    let answer = ui.kiosk.assistant.wait().ask(&question);
+    assistant_adapter::show(app, &ui.kiosk, &answer);
+    app.global::<KioskAdapter>().set_page(Page::Assistant);
+}
+
 pub(crate) fn write_png(path: &Path, width: u32, height: u32, rgba: &[u8]) -> Result<(), String> {
     let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut enc = png::Encoder::new(std::io::BufWriter::new(file), width, height);
@@ -188,33 +238,71 @@ pub(crate) fn write_png(path: &Path, width: u32, height: u32, rgba: &[u8]) -> Re
     w.finish().map_err(|e| e.to_string())
 }
 
-/// Draw `pages` x `langs` x `sizes` into `out` as `<page>-<lang>-<w>x<h>.png`.
-pub fn render_pages(
+/// Every display mode a citizen can switch on, as page suffixes.
+pub const MODES: [&str; 4] = ["", "+large", "+contrast", "+large+contrast"];
+
+/// Put the UI into every state of `pages` x `langs` x `sizes` (page names may carry modes) in
+/// turn and call `visit` with its name, `<page>-<lang>-<w>x<h>`.
+fn for_each_state(
     ui: &KioskUi,
-    pages: &[&str],
+    pages: &[String],
     langs: &[&str],
     sizes: &[(u32, u32)],
-    out: &Path,
-) -> Result<Vec<PathBuf>, String> {
-    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    mut visit: impl FnMut(&str) -> Result<(), String>,
+) -> Result<(), String> {
     ui.window.show().map_err(|e| e.to_string())?;
-    let mut written = Vec::new();
     for &(w, h) in sizes {
         ui.window.window().set_size(slint::PhysicalSize::new(w, h));
         for page in pages {
             for lang in langs {
                 show_page(ui, page)?;
                 session::set_language(&ui.window, lang);
-                let shot = ui
-                    .window
-                    .window()
-                    .take_snapshot()
-                    .map_err(|e| format!("snapshot of {page}: {e}"))?;
-                let path = out.join(format!("{page}-{lang}-{w}x{h}.png"));
-                write_png(&path, shot.width(), shot.height(), shot.as_bytes())?;
-                written.push(path);
+                visit(&format!("{page}-{lang}-{w}x{h}"))?;
             }
         }
     }
+    Ok(())
+}
+
+/// Lay out every state and list what is broken on each: `(state, problem)`.
+pub fn check_pages(
+    ui: &KioskUi,
+    pages: &[String],
+    langs: &[&str],
+    sizes: &[(u32, u32)],
+) -> Result<(usize, Vec<(String, super::layout_check::Problem)>), String> {
+    let mut states = 0;
+    let mut found = Vec::new();
+    for_each_state(ui, pages, langs, sizes, |state| {
+        states += 1;
+        for p in super::layout_check::check(ui.window.window()) {
+            found.push((state.to_string(), p));
+        }
+        Ok(())
+    })?;
+    Ok((states, found))
+}
+
+/// Draw every state into `out` as `<state>.png`.
+pub fn render_pages(
+    ui: &KioskUi,
+    pages: &[String],
+    langs: &[&str],
+    sizes: &[(u32, u32)],
+    out: &Path,
+) -> Result<Vec<PathBuf>, String> {
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let mut written = Vec::new();
+    for_each_state(ui, pages, langs, sizes, |state| {
+        let shot = ui
+            .window
+            .window()
+            .take_snapshot()
+            .map_err(|e| format!("snapshot of {state}: {e}"))?;
+        let path = out.join(format!("{state}.png"));
+        write_png(&path, shot.width(), shot.height(), shot.as_bytes())?;
+        written.push(path);
+        Ok(())
+    })?;
     Ok(written)
 }

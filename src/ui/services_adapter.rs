@@ -1,6 +1,7 @@
-//! ServicesAdapter: the service tiles (waiting, estimate, closed or full and why) and the choice
-//! of a service, which leads to the priority question (or straight to a ticket when the site
-//! has no priority groups).
+//! ServicesAdapter and PriorityAdapter: the service tiles (what each is for, waiting, estimate,
+//! closed or full and why) and the two ways to a ticket: a tile's tap issues a normal number (or
+//! a priority one after the welcome page's priority path chose a group); a procedure's "take a
+//! ticket" asks the priority question first (or issues at once when the site has no groups).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -9,7 +10,7 @@ use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::{
     AppWindow, Choice, Kiosk, KioskAdapter, Page, PriorityAdapter, PriorityGroupTile, ServiceTile,
-    ServicesAdapter, ticket_adapter, wording,
+    ServicesAdapter, session, ticket_adapter, wording,
 };
 use crate::config::Config;
 use crate::hub::Status;
@@ -24,16 +25,17 @@ pub fn apply_status(app: &AppWindow, config: &Config, status: &Status) {
                 .refusal
                 .map(|r| wording::refusal(r, config))
                 .unwrap_or_default();
-            let fields = config
+            let description = config
                 .service(&s.id)
-                .map(|c| c.fields.join(", "))
+                .map(|c| c.description.clone())
                 .unwrap_or_default();
             ServiceTile {
                 id: s.id.clone().into(),
                 prefix: s.prefix.clone().into(),
                 name_vi: s.name_vi.clone().into(),
                 name_en: s.name_en.clone().into(),
-                fields: fields.into(),
+                description_vi: description.vi.into(),
+                description_en: description.en.into(),
                 waiting: s.counts.waiting as i32,
                 wait_vi: wait_vi.into(),
                 wait_en: wait_en.into(),
@@ -47,7 +49,8 @@ pub fn apply_status(app: &AppWindow, config: &Config, status: &Status) {
         .set_tiles(ModelRc::new(VecModel::from(tiles)));
 }
 
-/// After a service is chosen: ask about priority, or issue at once when no groups exist.
+/// After a procedure's "take a ticket": ask about priority, or issue at once when no groups
+/// exist. "Back" returns to the page the citizen came from.
 pub fn after_choosing(
     app: &AppWindow,
     kiosk: &Kiosk,
@@ -63,10 +66,44 @@ pub fn after_choosing(
         ticket_adapter::issue(app, kiosk, choice, None);
         return;
     }
+    let k = app.global::<KioskAdapter>();
     let p = app.global::<PriorityAdapter>();
     p.set_service_vi(service.name.vi.clone().into());
     p.set_service_en(service.name.en.clone().into());
-    app.global::<KioskAdapter>().set_page(Page::Priority);
+    p.set_back_to(k.get_page());
+    k.set_page(Page::Priority);
+}
+
+/// A tile's tap: the ticket at once, with the group chosen on the priority path, if any.
+fn tile_tapped(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>, service_id: &str) {
+    let Some(service) = kiosk.config.service(service_id) else {
+        app.global::<ServicesAdapter>().set_busy(false);
+        return;
+    };
+    let group = {
+        let mut c = choice.borrow_mut();
+        c.service_id = Some(service.id.clone());
+        c.field = None;
+        c.priority.clone()
+    };
+    ticket_adapter::issue(app, kiosk, choice, group);
+}
+
+/// A group on the priority page: with a service known, the ticket; on the welcome page's path,
+/// the service tiles next, marked with the group.
+fn group_chosen(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>, group: &str) {
+    if choice.borrow().service_id.is_some() {
+        ticket_adapter::issue(app, kiosk, choice, Some(group.to_string()));
+        return;
+    }
+    let Some(g) = kiosk.config.priority_groups.iter().find(|g| g.id == group) else {
+        return;
+    };
+    choice.borrow_mut().priority = Some(g.id.clone());
+    let s = app.global::<ServicesAdapter>();
+    s.set_priority_vi(g.name.vi.clone().into());
+    s.set_priority_en(g.name.en.clone().into());
+    app.global::<KioskAdapter>().set_page(Page::Services);
 }
 
 pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) {
@@ -85,16 +122,45 @@ pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) {
     app.global::<PriorityAdapter>()
         .set_groups(ModelRc::new(VecModel::from(groups)));
 
-    let weak = app.as_weak();
-    let kiosk2 = kiosk.clone();
-    let choice2 = Rc::clone(choice);
-    app.global::<ServicesAdapter>()
-        .on_choose_service(move |id| {
+    let p = app.global::<PriorityAdapter>();
+    {
+        let (weak, kiosk, choice) = (app.as_weak(), kiosk.clone(), Rc::clone(choice));
+        p.on_issue(move |group| {
             if let Some(app) = weak.upgrade() {
-                choice2.borrow_mut().field = None;
-                after_choosing(&app, &kiosk2, &choice2, &id);
+                group_chosen(&app, &kiosk, &choice, &group);
             }
         });
+    }
+    {
+        let (weak, choice) = (app.as_weak(), Rc::clone(choice));
+        p.on_start(move || {
+            if let Some(app) = weak.upgrade() {
+                *choice.borrow_mut() = Choice::default();
+                let p = app.global::<PriorityAdapter>();
+                p.set_service_vi(Default::default());
+                p.set_service_en(Default::default());
+                p.set_back_to(Page::Welcome);
+                app.global::<KioskAdapter>().set_page(Page::Priority);
+            }
+        });
+    }
+    let s = app.global::<ServicesAdapter>();
+    {
+        let (weak, kiosk, choice) = (app.as_weak(), kiosk.clone(), Rc::clone(choice));
+        s.on_choose_service(move |id| {
+            if let Some(app) = weak.upgrade() {
+                tile_tapped(&app, &kiosk, &choice, &id);
+            }
+        });
+    }
+    {
+        let (weak, choice) = (app.as_weak(), Rc::clone(choice));
+        s.on_cancel_priority(move || {
+            if let Some(app) = weak.upgrade() {
+                session::go_home(&app, &choice);
+            }
+        });
+    }
 }
 
 /// Initials of a group's name, drawn when there is no pictogram for its id

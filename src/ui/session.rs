@@ -1,5 +1,6 @@
 //! The citizen's session on the touchscreen: how it starts over for the next person (welcome
-//! page, Vietnamese, default text size and contrast, nothing chosen) and the language switch.
+//! page, Vietnamese, default text size and contrast, nothing chosen), "home" within a session
+//! (keeps the citizen's language and display modes), and the language switch.
 //! Any adapter may end a session; this module calls no adapter.
 
 use std::cell::RefCell;
@@ -12,22 +13,34 @@ use super::{
     ServicesAdapter, Theme,
 };
 
-/// Back to the start, as for a new citizen: welcome page, Vietnamese, default text and contrast,
-/// nothing chosen.
-pub fn go_home(app: &AppWindow, choice: &Rc<RefCell<Choice>>) {
-    *choice.borrow_mut() = Choice::default();
-    let k = app.global::<KioskAdapter>();
-    k.set_page(Page::Welcome);
-    k.set_notice_vi(SharedString::new());
-    k.set_notice_en(SharedString::new());
+/// The end of a citizen's session (the ticket taken, or the kiosk left idle): back to the
+/// start as for a new citizen, in Vietnamese, default text size and contrast, nothing chosen.
+pub fn end(app: &AppWindow, choice: &Rc<RefCell<Choice>>) {
+    go_home(app, choice);
     set_language(app, "vi");
     let theme = app.global::<Theme>();
     theme.set_large_text(false);
     theme.set_high_contrast(false);
-    app.global::<ServicesAdapter>().set_busy(false);
-    app.global::<ProceduresAdapter>().set_showing_detail(false);
-    app.global::<HelpAdapter>().set_showing_guide(false);
     app.global::<AssistantAdapter>().invoke_reset();
+}
+
+/// "Home" in the middle of a session: the welcome page with nothing chosen, in the language,
+/// text size and contrast the citizen picked.
+pub fn go_home(app: &AppWindow, choice: &Rc<RefCell<Choice>>) {
+    *choice.borrow_mut() = Choice::default();
+    let k = app.global::<KioskAdapter>();
+    k.set_page(Page::Welcome);
+    k.set_idle_warning(0);
+    k.set_notice_vi(SharedString::new());
+    k.set_notice_en(SharedString::new());
+    let s = app.global::<ServicesAdapter>();
+    s.set_busy(false);
+    s.set_priority_vi(SharedString::new());
+    s.set_priority_en(SharedString::new());
+    let p = app.global::<ProceduresAdapter>();
+    p.set_showing_detail(false);
+    p.invoke_reset_search();
+    app.global::<HelpAdapter>().set_showing_guide(false);
 }
 
 pub fn set_language(app: &AppWindow, lang: &str) {

@@ -10,8 +10,8 @@ use std::sync::atomic::Ordering;
 use slint::{ComponentHandle, SharedString};
 
 use super::{
-    AppWindow, Choice, Kiosk, KioskAdapter, Page, PrintState, PriorityAdapter, ServicesAdapter,
-    TicketAdapter, qr_image, session, wording,
+    AppWindow, Choice, Kiosk, KioskAdapter, Page, PrintState, ServicesAdapter, TicketAdapter,
+    qr_image, session, wording,
 };
 use crate::domain::Channel;
 use crate::hub::IssueRequest;
@@ -38,6 +38,7 @@ fn show_issued(app: &AppWindow, kiosk: &Kiosk, new: &NewTicket) {
     t.set_priority_vi(pvi.into());
     t.set_priority_en(pen.into());
     t.set_print_state(PrintState::Printing);
+    t.set_seconds_left(0);
     // The QR a citizen can photograph if the paper does not come: the ticket's own payload, or
     // the number and place when no payload is configured.
     let payload = info.qr_payload.clone().unwrap_or_else(|| {
@@ -53,17 +54,53 @@ fn show_issued(app: &AppWindow, kiosk: &Kiosk, new: &NewTicket) {
     app.global::<ServicesAdapter>().set_busy(false);
 }
 
+/// How long the ticket page stays up once printed: long enough to read the number and the
+/// counter, short enough that the next citizen does not see it.
+pub const PRINTED_SECONDS: i32 = 12;
+/// With a printer fault the citizen must note the number or photograph the QR.
+pub const FAULT_SECONDS: i32 = 45;
+
+thread_local! {
+    /// The ticket page's countdown (UI thread only).
+    static COUNTDOWN: slint::Timer = slint::Timer::default();
+}
+
 fn show_printed(app: &AppWindow, result: &PrintResult) {
     let t = app.global::<TicketAdapter>();
-    match result {
-        Ok(_) => t.set_print_state(PrintState::Printed),
+    let seconds = match result {
+        Ok(_) => {
+            t.set_print_state(PrintState::Printed);
+            PRINTED_SECONDS
+        }
         Err(e) => {
             let (vi, en) = e.status().describe_vi_en();
             t.set_fault_vi(SharedString::from(vi));
             t.set_fault_en(SharedString::from(en));
             t.set_print_state(PrintState::Fault);
+            FAULT_SECONDS
         }
-    }
+    };
+    t.set_seconds_left(seconds);
+    let weak = app.as_weak();
+    COUNTDOWN.with(|timer| {
+        timer.start(
+            slint::TimerMode::Repeated,
+            std::time::Duration::from_secs(1),
+            move || {
+                let Some(app) = weak.upgrade() else { return };
+                let t = app.global::<TicketAdapter>();
+                let left = t.get_seconds_left() - 1;
+                t.set_seconds_left(left.max(0));
+                let on_ticket = app.global::<KioskAdapter>().get_page() == Page::Ticket;
+                if left <= 0 || !on_ticket {
+                    COUNTDOWN.with(slint::Timer::stop);
+                    if on_ticket {
+                        t.invoke_done();
+                    }
+                }
+            },
+        );
+    });
 }
 
 /// Issue a ticket for the chosen service (and priority group, "" for none), then print it.
@@ -98,7 +135,10 @@ pub fn issue(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>, group
                     let k = app.global::<KioskAdapter>();
                     k.set_notice_vi(vi.into());
                     k.set_notice_en(en.into());
-                    k.set_page(Page::Services);
+                    // Back where the tiles are: the priority path's, or the welcome page's.
+                    if k.get_page() == Page::Priority {
+                        k.set_page(Page::Welcome);
+                    }
                     app.global::<ServicesAdapter>().set_busy(false);
                 });
                 return;
@@ -119,23 +159,14 @@ pub fn issue(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>, group
     });
 }
 
-pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) {
-    {
-        let weak = app.as_weak();
-        let kiosk = kiosk.clone();
-        let choice = Rc::clone(choice);
-        app.global::<PriorityAdapter>().on_issue(move |group| {
-            if let Some(app) = weak.upgrade() {
-                issue(&app, &kiosk, &choice, Some(group.to_string()));
-            }
-        });
-    }
+pub fn connect(app: &AppWindow, choice: &Rc<RefCell<Choice>>) {
     {
         let weak = app.as_weak();
         let choice = Rc::clone(choice);
         app.global::<TicketAdapter>().on_done(move || {
+            COUNTDOWN.with(slint::Timer::stop);
             if let Some(app) = weak.upgrade() {
-                session::go_home(&app, &choice);
+                session::end(&app, &choice);
             }
         });
     }

@@ -94,6 +94,30 @@ fn ink_fraction(rgba: &[u8]) -> f64 {
     1.0 - top as f64 / total as f64
 }
 
+/// Every page state, in both languages, every display mode and both orientations, laid out
+/// with the real fonts: no text cut, too wide, spilling or off screen, nothing drawn over
+/// anything else (the checker's own defects page is in tests/ui.rs).
+#[test]
+fn every_page_state_lays_out_without_spills_or_overlaps() {
+    let out = Command::new(kiosk_bin())
+        .args(["screenshot", "--check", "--modes", "all"])
+        .env_remove("KIOSK_CONFIG")
+        .env_remove("KIOSK_DB")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let states = kiosk::ui::PAGES.len() * 2 * 4 * 2;
+    assert!(
+        stdout.contains(&format!("checked {states} page states: 0 problem(s)")),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn screenshots_of_every_page_in_both_languages_and_orientations_are_not_blank() {
     let dir = tempfile::tempdir().unwrap();

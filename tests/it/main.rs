@@ -17,4 +17,5 @@ mod lifecycle;
 mod printer;
 mod queue;
 mod reporting;
+mod theme;
 mod translations;
