@@ -64,6 +64,10 @@ pub struct Board {
     pub last_calls: Vec<Call>,
     pub services: Vec<ServiceBoard>,
     pub callout: bool,
+    /// The point's offset from UTC now, in minutes: boards show the point's time whatever the
+    /// screen's own time zone.
+    #[serde(default)]
+    pub utc_offset_minutes: i32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -90,4 +94,14 @@ pub struct CounterView {
     pub queue: Vec<TicketView>,
     /// Every service of the point (transfer targets).
     pub all_services: Vec<ServiceBoard>,
+    /// The point's priority groups, to show a ticket's group by name.
+    #[serde(default)]
+    pub priority_groups: Vec<PriorityGroupView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PriorityGroupView {
+    pub id: String,
+    pub name_vi: String,
+    pub name_en: String,
 }

@@ -1,6 +1,7 @@
 //! Builds the LAN's views (types in `crate::wire`): the lobby board and a counter's queue, from
 //! the hub's status and a reader connection (never the write path), on the blocking pool.
 
+use chrono::Offset;
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
@@ -65,18 +66,39 @@ pub fn board(config: &Config, store: &mut Store, status: &Status) -> Result<Boar
             paused_reason: paused,
         });
     }
+    // One line per ticket (a recall is not a second call), and none for a ticket that was
+    // not there when called: the lobby should not look for it.
+    let mut seen = std::collections::HashSet::new();
+    let mut last_calls = Vec::new();
+    for e in &status.last_calls {
+        let Some(call) = call_of(config, e) else {
+            continue;
+        };
+        if !seen.insert(call.code.clone()) {
+            continue;
+        }
+        let gone = tx
+            .ticket_by_code(status.service_day, &call.code)?
+            .is_some_and(|t| matches!(t.state, TicketState::NoShow | TicketState::Cancelled));
+        if !gone {
+            last_calls.push(call);
+        }
+    }
+    let offset = chrono::Utc::now()
+        .with_timezone(&config.site.timezone)
+        .offset()
+        .fix()
+        .local_minus_utc()
+        / 60;
     Ok(Board {
         site_vi: config.site.name.vi.clone(),
         site_en: config.site.name.en.clone(),
         service_day: status.service_day,
         counters,
-        last_calls: status
-            .last_calls
-            .iter()
-            .filter_map(|e| call_of(config, e))
-            .collect(),
+        last_calls,
         services: status.services.iter().map(service_board).collect(),
         callout: config.board_callout,
+        utc_offset_minutes: offset,
     })
 }
 
@@ -120,5 +142,14 @@ pub fn counter(
         current: tx.current_at_counter(number)?.map(view),
         queue: queue.into_iter().map(view).collect(),
         all_services: services,
+        priority_groups: config
+            .priority_groups
+            .iter()
+            .map(|g| crate::wire::PriorityGroupView {
+                id: g.id.clone(),
+                name_vi: g.name.vi.clone(),
+                name_en: g.name.en.clone(),
+            })
+            .collect(),
     }))
 }

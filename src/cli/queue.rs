@@ -242,20 +242,32 @@ pub fn render_status(config: &Config, status: &Status) -> String {
         "{} ({}) - service day {}",
         config.site.name.vi, status.site, status.service_day
     );
+    // The first column is as wide as the longest name (in characters: NFC Vietnamese is one
+    // column per character), so long names never push the figures out of line.
+    let labels: Vec<String> = status
+        .services
+        .iter()
+        .map(|q| format!("{} ({})", q.name_vi, q.id))
+        .collect();
+    let width = labels
+        .iter()
+        .map(|l| l.chars().count())
+        .chain(std::iter::once("service".len()))
+        .max()
+        .unwrap_or(0);
     let _ = writeln!(
         s,
-        "{:<34} {:>6} {:>7} {:>6} {:>7} {:>5} {:>7} {:>8}  wait (new)",
+        "{:<width$} {:>6} {:>7} {:>6} {:>7} {:>5} {:>7} {:>8}  wait (new)",
         "service", "prefix", "waiting", "called", "serving", "done", "no-show", "counters",
     );
-    for q in &status.services {
+    for (q, label) in status.services.iter().zip(&labels) {
         let wait = q
             .wait_for_new
             .map(|w| format!("{}-{} min", w.low_minutes, w.high_minutes))
             .unwrap_or_else(|| "no counter open".into());
-        let label = format!("{} ({})", q.name_vi, q.id);
         let _ = writeln!(
             s,
-            "{:<34} {:>6} {:>7} {:>6} {:>7} {:>5} {:>7} {:>8}  {}",
+            "{:<width$} {:>6} {:>7} {:>6} {:>7} {:>5} {:>7} {:>8}  {}",
             label,
             q.prefix,
             q.counts.waiting,

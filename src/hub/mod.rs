@@ -36,6 +36,8 @@ enum Command {
     Ping(oneshot::Sender<Result<(), QueueError>>),
     /// Stop after the commands queued before this one (the app is stopping).
     Shutdown,
+    /// The watcher's tick: broadcast what another process committed (see `run`).
+    WatchExternal,
     DeviceEvent(
         EventKind,
         Option<Box<crate::domain::Ticket>>,
@@ -75,6 +77,8 @@ impl HubError {
 const EVENT_BUFFER: usize = 1024;
 /// Commands waiting for the hub thread.
 const COMMAND_BUFFER: usize = 256;
+/// How often the hub looks for tickets and calls another process committed.
+const EXTERNAL_POLL: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct HubHandle {
@@ -98,6 +102,20 @@ impl Hub {
             .name("hub".into())
             .spawn(move || run(service, rx, sender))
             .unwrap_or_else(|e| panic!("cannot start the hub thread: {e}"));
+        // Once a second, ask the hub whether another process wrote to the database. A weak
+        // sender: the hub still stops when the last handle goes.
+        let poke = commands.downgrade();
+        let _ = std::thread::Builder::new()
+            .name("hub-watch".into())
+            .spawn(move || {
+                while let Some(hub) = poke.upgrade() {
+                    if hub.try_send(Command::WatchExternal).is_err() && hub.is_closed() {
+                        break;
+                    }
+                    drop(hub);
+                    std::thread::sleep(EXTERNAL_POLL);
+                }
+            });
         (
             Hub { thread },
             HubHandle {
@@ -119,9 +137,14 @@ fn run(
     mut rx: mpsc::Receiver<Command>,
     events: broadcast::Sender<Event>,
 ) {
+    // What this hub has broadcast, and the file's version it last saw: events past both came
+    // from another process and are broadcast here too, so screens and boards follow them.
+    let published = std::cell::Cell::new(service.last_event_id().unwrap_or(0));
+    let mut version = service.store_mut().data_version().unwrap_or(0);
     // A send error only means nobody listens right now; the events are in the store anyway.
     let publish = |events_out: &[crate::store::Event]| {
         for e in events_out {
+            published.set(published.get().max(e.id));
             let _ = events.send(e.clone());
         }
     };
@@ -133,6 +156,13 @@ fn run(
     }
     while let Some(cmd) = rx.blocking_recv() {
         match cmd {
+            Command::WatchExternal => match service.external_events(version, published.get()) {
+                Ok((v, found)) => {
+                    version = v;
+                    publish(&found);
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot look for other writers"),
+            },
             Command::Issue(req, reply) => {
                 let result = service.issue_ticket(&req);
                 if let Ok(issued) = &result {

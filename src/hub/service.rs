@@ -197,6 +197,27 @@ impl QueueService {
         &mut self.store
     }
 
+    /// The newest event's id (0 for none).
+    pub fn last_event_id(&mut self) -> Result<i64, StoreError> {
+        self.store.read()?.max_event_id()
+    }
+
+    /// Events another process committed after `after` (tickets issued with `kiosk issue` from
+    /// a second terminal, say), when the file changed since `seen_version`; with the new data
+    /// version. Empty and unchanged when nothing else wrote.
+    pub fn external_events(
+        &mut self,
+        seen_version: i64,
+        after: i64,
+    ) -> Result<(i64, Vec<Event>), StoreError> {
+        let version = self.store.data_version()?;
+        if version == seen_version {
+            return Ok((version, Vec::new()));
+        }
+        let tx = self.store.read()?;
+        Ok((version, tx.events_after(after, 1000)?))
+    }
+
     fn today(&self, now: DateTime<Utc>) -> NaiveDate {
         domain::service_day(now, self.config.site.timezone, self.config.site.reset_hour)
     }

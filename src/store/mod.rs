@@ -351,6 +351,15 @@ impl Store {
         })
     }
 
+    /// SQLite's `PRAGMA data_version`: it changes when another connection (another process,
+    /// `kiosk issue` in a second terminal) commits to the file, never for this connection's
+    /// own writes.
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
         Ok(self
@@ -1006,6 +1015,13 @@ impl Tx<'_> {
     }
 
     /// The most recent event of one of `kinds`, if any.
+    /// The newest event's id, 0 for an empty log.
+    pub fn max_event_id(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .tx
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))?)
+    }
+
     pub fn last_event_of(&self, kinds: &[EventKind]) -> Result<Option<Event>, StoreError> {
         Ok(self.recent_events(kinds, 1)?.into_iter().next())
     }

@@ -27,11 +27,11 @@ async function waitUp() {
   throw new Error("the hub did not come up");
 }
 
-async function issue(service) {
+async function issue(service, priority_group) {
   const r = await fetch(`${base}/api/tickets`, {
     method: "POST",
     headers: { "Content-Type": "application/json", Authorization: "Bearer demo-kiosk-token-change-me" },
-    body: JSON.stringify({ service }),
+    body: JSON.stringify(priority_group ? { service, priority: priority_group } : { service }),
   });
   if (r.status !== 201) throw new Error(`issue: ${r.status} ${await r.text()}`);
   return (await r.json()).ticket.code;
@@ -55,7 +55,9 @@ try {
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
-  const board = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  // The board's screen is set to another time zone: it must still show the point's time.
+  const boardContext = await browser.newContext({ viewport: { width: 1920, height: 1080 }, timezoneId: "America/New_York" });
+  const board = await boardContext.newPage();
   await board.goto(`${base}/board`);
   await board.waitForSelector("[data-testid=code-1]");
   await board.evaluate(() => { window.__loadedOnce = true; });
@@ -108,6 +110,72 @@ try {
   check(await board.evaluate(() => window.__loadedOnce === true), "the board recovered without a reload");
   check(await board.evaluate(() => document.getElementById("link").className === ""), "the board shows it is connected again");
   await board.screenshot({ path: join(OUT_DIR, "board-after-restart.png") });
+
+  // The board at rest: the number and the counter to walk to are readable across the room
+  // (>= 90 px on a 1080p screen), and the clock is the point's, not the screen's.
+  await board.waitForFunction(() => !document.getElementById("flash").classList.contains("on"), null, { timeout: 30000 });
+  const px = sel => board.evaluate(s => parseFloat(getComputedStyle(document.querySelector(s)).fontSize), sel);
+  const codePx = await px("[data-testid=code-1]");
+  const namePx = await px("[data-testid=name-1]");
+  check(codePx >= 90 && namePx >= 90, `at rest, A002 ${codePx.toFixed(0)} px and "→ Quầy 1" ${namePx.toFixed(0)} px tall`);
+  const hanoi = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Ho_Chi_Minh", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const shown = await board.textContent("#clock");
+  const expect = [hanoi.format(new Date(Date.now() - 60000)), hanoi.format(new Date()), hanoi.format(new Date(Date.now() + 60000))];
+  check(expect.includes(shown), `the board's clock shows the point's time ${shown} (screen in New York)`);
+  await board.screenshot({ path: join(OUT_DIR, "board-rest.png") });
+
+  // Done on a called ticket finishes it (and says so), in Vietnamese.
+  check((await issue("ho-tich")) === "A003", "A003 issued");
+  check((await issue("ho-tich", "elderly")) === "A004", "A004 issued for an elderly citizen");
+  await clerk.waitForFunction(() => document.querySelector("[data-testid=queue-count]").textContent === "2");
+  const queueText = await clerk.textContent("[data-testid=queue]");
+  check(queueText.includes("★ Người cao tuổi"), `the priority group by name in the queue: "${queueText}"`);
+  await clerk.keyboard.press("d");
+  await clerk.waitForFunction(() => document.querySelector("[data-testid=current]").textContent === "—", null, { timeout: 5000 });
+  check((await clerk.textContent("[data-testid=message]")).includes("A002"), "Done on a called ticket finished A002");
+
+  // "Call a number": type it and press Enter; Enter means OK.
+  await clerk.keyboard.press("g");
+  await clerk.waitForSelector("#ask[open]");
+  await clerk.keyboard.type("a004");
+  await clerk.keyboard.press("Enter");
+  await clerk.waitForFunction(() => document.querySelector("[data-testid=current]").textContent === "A004", null, { timeout: 5000 });
+  check(true, "Enter in the call-a-number dialog calls A004");
+
+  // A recall is the same line on the board, not a second one; a no-show leaves the list.
+  await clerk.keyboard.press("r");
+  await board.waitForFunction(() => [...document.querySelectorAll("#calls li .code")].some(e => e.textContent === "A004"), null, { timeout: 5000 });
+  await sleep(500);
+  const a004 = await board.evaluate(() => [...document.querySelectorAll("#calls li .code")].filter(e => e.textContent === "A004").length);
+  check(a004 === 1, `A004 called and recalled: ${a004} line on the board`);
+  await clerk.keyboard.press("v");
+  await board.waitForFunction(() => ![...document.querySelectorAll("#calls li .code")].some(e => e.textContent === "A004"), null, { timeout: 5000 });
+  check(true, "the no-show A004 left the board's last calls");
+
+  // A refusal in Vietnamese: a number that does not exist.
+  await clerk.keyboard.press("g");
+  await clerk.waitForSelector("#ask[open]");
+  await clerk.keyboard.type("Z999");
+  await clerk.keyboard.press("Enter");
+  await clerk.waitForFunction(() => document.querySelector("[data-testid=message]").textContent !== "" &&
+    !document.querySelector("[data-testid=message]").textContent.startsWith("Đã thực hiện"), null, { timeout: 5000 });
+  const refusal = await clerk.textContent("[data-testid=message]");
+  check(refusal === "Không có số này trong hôm nay.", `the refusal in Vietnamese: "${refusal}"`);
+
+  // Pause with a reason typed and Enter; Escape in a dialog cancels.
+  await clerk.keyboard.press("p");
+  await clerk.waitForSelector("#ask[open]");
+  await clerk.keyboard.press("Escape");
+  await sleep(300);
+  check(!(await clerk.evaluate(() => document.getElementById("act-resume").classList.contains("hidden") === false)), "Escape cancels the pause");
+  await clerk.keyboard.press("p");
+  await clerk.waitForSelector("#ask[open]");
+  await clerk.keyboard.type("họp giao ban");
+  await clerk.keyboard.press("Enter");
+  await board.waitForFunction(() => document.querySelector("[data-testid=counter-1]")?.classList.contains("paused"), null, { timeout: 5000 });
+  check((await board.textContent("[data-testid=counter-1]")).includes("họp giao ban"), "Enter in the pause dialog pauses with the typed reason");
+  await clerk.screenshot({ path: join(OUT_DIR, "counter-paused.png") });
+  await clerk.keyboard.press("p");
 
   // Someone guesses counter 5's PIN: after 5 wrong tries the page says sign-in is locked, in
   // Vietnamese, with when to try again (last: it locks this address for the other counters too).

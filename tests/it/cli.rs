@@ -161,3 +161,61 @@ fn screenshots_of_every_page_in_both_languages_and_orientations_are_not_blank() 
     }
     assert_eq!(count, pages.len() * 4);
 }
+
+/// `kiosk issue` and `kiosk call` in another process, while a hub runs on the same database:
+/// the hub broadcasts what they committed (its screens and boards follow within a second or
+/// two), each event once.
+#[test]
+fn tickets_and_calls_from_another_process_reach_the_running_hubs_listeners() {
+    use kiosk::hub::{Hub, QueueService};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.sqlite");
+    let mut config = kiosk::config::Config::demo().unwrap();
+    config.db_path = db.clone();
+    config.id_key_file = dir.path().join("identity.key");
+    let store = kiosk::store::Store::open(&db).unwrap();
+    let service =
+        QueueService::new(Arc::new(config), store, Arc::new(kiosk::clock::SystemClock)).unwrap();
+    let (hub, handle) = Hub::start(service);
+    let mut events = handle.subscribe();
+    let next = |events: &mut tokio::sync::broadcast::Receiver<kiosk::store::Event>| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match events.try_recv() {
+                Ok(e) => return e,
+                Err(tokio::sync::broadcast::error::TryRecvError::Empty) => {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "nothing broadcast in 10 s"
+                    );
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    };
+    let out = kiosk(&db, &["issue", "--service", "ho-tich"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let issued = next(&mut events);
+    assert_eq!(issued.kind, kiosk::domain::EventKind::Issued);
+    assert_eq!(issued.code.as_deref(), Some("A001"));
+    let out = kiosk(&db, &["call", "--counter", "1"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let called = next(&mut events);
+    assert_eq!(called.kind, kiosk::domain::EventKind::Called);
+    assert_eq!(called.code.as_deref(), Some("A001"));
+    // Nothing twice: the next tick finds nothing new.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert!(events.try_recv().is_err(), "an event broadcast twice");
+    drop(handle);
+    hub.join();
+}

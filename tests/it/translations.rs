@@ -45,3 +45,24 @@ fn every_ui_string_has_an_english_translation() {
         missing.join("\n")
     );
 }
+
+/// The counter page words every refusal the hub can give in Vietnamese and English, so a clerk
+/// never reads the hub's English log text on the Vietnamese page.
+#[test]
+fn the_counter_page_words_every_refusal_in_both_languages() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let page = std::fs::read_to_string(root.join("assets/web/counter.html")).unwrap();
+    let start = page.find("const ERRORS = {").expect("the ERRORS table");
+    let table = &page[start..start + page[start..].find("\n};").unwrap()];
+    let (vi, en) = table.split_once("\n  en: {").expect("vi and en parts");
+    let mut missing = Vec::new();
+    for reason in kiosk::domain::Reason::ALL {
+        let key = format!("{}:", reason.as_str());
+        for (lang, part) in [("vi", vi), ("en", en)] {
+            if !part.contains(&format!(" {key}")) && !part.contains(&format!("\n    {key}")) {
+                missing.push(format!("{lang}: {}", reason.as_str()));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "no wording for: {missing:?}");
+}
