@@ -52,6 +52,7 @@ pub mod hub;
 pub mod identity;
 pub mod printer;
 pub mod report;
+pub mod speech;
 pub mod sse;
 pub mod store;
 pub mod supervise;

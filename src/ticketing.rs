@@ -155,6 +155,7 @@ pub fn ticket_info(
             .map(|tpl| qr_payload(tpl, config, ticket)),
         footer: config.printer.footer.clone(),
         reprint: false,
+        procedure: None,
     }
 }
 

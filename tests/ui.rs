@@ -153,7 +153,7 @@ fn idle_returns_to_welcome(ui: &KioskUi) {
     i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(2));
     pump();
     assert_eq!(k.get_idle_warning(), 10, "the last 10 s are counted down");
-    tap(ui, "idle-warning");
+    tap(ui, "Touch to continue"); // in English: the citizen switched
     assert_eq!(k.get_idle_warning(), 0, "a touch keeps the session");
     assert_eq!(page(ui), Page::Procedures);
     i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(51));
@@ -186,7 +186,7 @@ fn printer_fault_shows_the_number_and_qr(ui: &KioskUi, db: &Path, spool: &Path) 
     assert_eq!(t.get_seconds_left(), 45, "time to photograph the QR");
     assert!(t.get_qr().size().width > 100, "a QR code is shown");
     assert!(
-        ElementHandle::find_by_accessible_label(&ui.window, "printer-fault")
+        ElementHandle::find_by_accessible_label(&ui.window, "Máy in hết giấy")
             .next()
             .is_some()
     );
@@ -202,7 +202,7 @@ fn printer_fault_shows_the_number_and_qr(ui: &KioskUi, db: &Path, spool: &Path) 
 
 /// Priority from the welcome page: the priority button, the group, the service: three taps.
 /// "Back" on the way leaves the path with nothing chosen.
-fn priority_ticket(ui: &KioskUi, db: &Path) {
+fn priority_ticket(ui: &KioskUi, db: &Path, speech: &Path) {
     wait_for_tiles(ui);
     tap(ui, "Lấy số ưu tiên");
     assert_eq!(page(ui), Page::Priority);
@@ -226,7 +226,34 @@ fn priority_ticket(ui: &KioskUi, db: &Path) {
     );
     assert_eq!(taps_since(start), 3, "three taps to a priority ticket");
     println!("taps to a priority ticket: 3");
+    read_aloud_says_the_ticket(ui, speech);
     tap(ui, "Xong");
+}
+
+/// "Đọc to" reads the ticket page in Vietnamese with espeak-ng (into a WAV file here), and the
+/// chip shows it is reading until the voice ends.
+fn read_aloud_says_the_ticket(ui: &KioskUi, speech: &Path) {
+    let k = ui.window.global::<KioskAdapter>();
+    tap(ui, "Đọc to");
+    assert!(k.get_reading(), "reading");
+    let text = speech.join("0001-vi.txt");
+    let wav = speech.join("0001-vi.wav");
+    pump_until("espeak-ng's voice ends", || {
+        i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(300));
+        !k.get_reading()
+    });
+    let said = std::fs::read_to_string(&text).unwrap();
+    assert!(
+        said.starts_with("Số thứ tự của bạn là D, một. Đất đai, xây dựng. Quầy phục vụ"),
+        "{said}"
+    );
+    let audio = std::fs::read(&wav).unwrap();
+    assert_eq!(&audio[..4], b"RIFF", "a WAV file");
+    assert!(
+        audio.len() > 50_000,
+        "seconds of speech: {} bytes",
+        audio.len()
+    );
 }
 
 /// Search a procedure, read its detail, take a ticket for its queue.
@@ -235,7 +262,7 @@ fn procedure_to_ticket(ui: &KioskUi, db: &Path) {
     assert_eq!(page(ui), Page::Procedures);
     let p = ui.window.global::<ProceduresAdapter>();
     // Typed on the on-screen keyboard, as on a touchscreen.
-    tap(ui, "procedure-search");
+    tap(ui, "Tìm thủ tục");
     assert!(p.get_typing());
     type_keys(ui, "tamj tru");
     assert_eq!(p.get_query(), "tạm tru");
@@ -376,6 +403,7 @@ fn layout_check_finds_each_defect() {
         (ProblemKind::TextsOverlap, "first".to_string()),
         (ProblemKind::BoxesOverlap, "(a box)".to_string()),
         (ProblemKind::OffScreen, "offscreen".to_string()),
+        (ProblemKind::Unlabelled, String::new()),
     ];
     want.sort_by_key(|(k, t)| (format!("{k:?}"), t.clone()));
     assert_eq!(got, want, "{found:#?}");
@@ -392,7 +420,13 @@ fn kiosk_touch_flows() {
     config.printer.transport = TransportConfig::Spool { dir: spool.clone() };
     config.guides_dir = dir.path().join("no-such-dir"); // the built-in guides
     let db = config.db_path.clone();
-    let (kiosk, running) = Kiosk::start(config).unwrap();
+    let (mut kiosk, running) = Kiosk::start(config).unwrap();
+    let speech = dir.path().join("speech");
+    kiosk.speaker = kiosk::speech::Speaker::with_output(Some(speech.clone()));
+    assert!(
+        kiosk.speaker.is_some(),
+        "espeak-ng is not installed: run scripts/setup"
+    );
     let ui = KioskUi::new(kiosk).unwrap();
     ui.window.show().unwrap();
     assert_eq!(page(&ui), Page::Welcome);
@@ -401,7 +435,7 @@ fn kiosk_touch_flows() {
     normal_ticket_with_double_tap(&ui, &db, &spool);
     idle_returns_to_welcome(&ui);
     printer_fault_shows_the_number_and_qr(&ui, &db, &spool);
-    priority_ticket(&ui, &db);
+    priority_ticket(&ui, &db, &speech);
     procedure_to_ticket(&ui, &db);
     assistant_to_ticket(&ui, &db);
     help_and_language(&ui);

@@ -24,7 +24,21 @@ pub struct TicketInfo {
     pub footer: Vec<String>,
     /// A reprint says so, so two paper tickets with one number can be told apart.
     pub reprint: bool,
+    /// A ticket taken for a procedure (its page, the assistant): its name and the first
+    /// documents to have ready, so the citizen can check while waiting.
+    pub procedure: Option<ProcedureNote>,
 }
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProcedureNote {
+    pub name: String,
+    pub documents: Vec<String>,
+}
+
+/// How many documents the paper lists (the kiosk's page shows them all).
+pub const PAPER_DOCUMENTS: usize = 4;
+/// Characters of one document line on paper before "…".
+pub const PAPER_DOCUMENT_CHARS: usize = 90;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Size {
@@ -128,6 +142,28 @@ pub fn layout(info: &TicketInfo) -> Vec<Block> {
             false,
         ));
     }
+    if let Some(p) = &info.procedure {
+        blocks.push(Block::Rule);
+        blocks.push(text(format!("Thủ tục: {}", p.name), Size::Normal, true));
+        if !p.documents.is_empty() {
+            blocks.push(text("Giấy tờ cần mang / Documents:", Size::Small, false));
+            for d in p.documents.iter().take(PAPER_DOCUMENTS) {
+                blocks.push(text(
+                    format!("- {}", crate::text::clip(d, PAPER_DOCUMENT_CHARS)),
+                    Size::Small,
+                    false,
+                ));
+            }
+            if p.documents.len() > PAPER_DOCUMENTS {
+                blocks.push(text(
+                    format!("(+{} giấy tờ khác)", p.documents.len() - PAPER_DOCUMENTS),
+                    Size::Small,
+                    false,
+                ));
+            }
+        }
+        blocks.push(Block::Rule);
+    }
     let when = info.issued_local.format("%d/%m/%Y %H:%M").to_string();
     blocks.push(text(
         if info.reprint {
@@ -171,11 +207,37 @@ pub fn sample_ticket() -> TicketInfo {
             "Tổng đài hỗ trợ: 024.1022 - 1900 1009".into(),
         ],
         reprint: false,
+        procedure: None,
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_ticket_for_a_procedure_names_it_and_lists_a_few_documents() {
+        let mut info = super::sample_ticket();
+        info.procedure = Some(super::ProcedureNote {
+            name: "Đăng ký khai sinh".into(),
+            documents: (1..=6).map(|i| format!("Giấy tờ số {i}")).collect(),
+        });
+        let texts: Vec<String> = super::layout(&info)
+            .into_iter()
+            .filter_map(|b| match b {
+                super::Block::Text { text, .. } => Some(text),
+                _ => None,
+            })
+            .collect();
+        assert!(texts.contains(&"Thủ tục: Đăng ký khai sinh".to_string()));
+        assert_eq!(
+            texts
+                .iter()
+                .filter(|t| t.starts_with("- Giấy tờ số"))
+                .count(),
+            4
+        );
+        assert!(texts.contains(&"(+2 giấy tờ khác)".to_string()));
+    }
+
     use super::*;
 
     #[test]

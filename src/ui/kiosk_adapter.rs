@@ -78,6 +78,47 @@ pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) -> 
             idle.restart();
         });
     }
+    if let Some(speaker) = kiosk.speaker.clone() {
+        k.set_can_read_aloud(true);
+        let weak = app.as_weak();
+        // While speaking: notice when it ends, and stop when the page changes.
+        let watch = Rc::new(slint::Timer::default());
+        k.on_read_aloud(move || {
+            let Some(app) = weak.upgrade() else { return };
+            let k = app.global::<KioskAdapter>();
+            if k.get_reading() {
+                speaker.stop();
+                k.set_reading(false);
+                watch.stop();
+                return;
+            }
+            let (text, lang) = super::read_aloud::page_text(&app);
+            if let Err(e) = speaker.say(&lang, &text) {
+                tracing::warn!(error = %e, "read-aloud");
+                return;
+            }
+            k.set_reading(true);
+            let page = k.get_page();
+            let (weak, speaker, me) = (app.as_weak(), speaker.clone(), Rc::downgrade(&watch));
+            watch.start(
+                slint::TimerMode::Repeated,
+                Duration::from_millis(300),
+                move || {
+                    let Some(app) = weak.upgrade() else { return };
+                    let k = app.global::<KioskAdapter>();
+                    if k.get_page() != page {
+                        speaker.stop();
+                    }
+                    if !speaker.speaking() {
+                        k.set_reading(false);
+                        if let Some(timer) = me.upgrade() {
+                            timer.stop();
+                        }
+                    }
+                },
+            );
+        });
+    }
     {
         let weak = app.as_weak();
         k.on_set_language(move |lang| {

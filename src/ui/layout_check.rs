@@ -1,7 +1,7 @@
 //! What a person would see as broken on a drawn page, found from the element geometry Slint
 //! laid out: text cut by its own box, a word wider than its box (broken mid-word), text spilling
-//! out of the box drawn around it or off the screen, and two texts or two boxes drawn over each
-//! other. Works on any window whose renderer measures text (the software renderer and Slint's
+//! out of the box drawn around it or off the screen, two texts or two boxes drawn over each
+//! other, and a button or input with no label for the screen-reader tree. Works on any window whose renderer measures text (the software renderer and Slint's
 //! testing backend both measure with the real fonts). Reads Slint's item tree through
 //! `i-slint-core`, pinned to the same version as `slint`; depends on nothing else in the kiosk.
 
@@ -42,6 +42,8 @@ pub enum ProblemKind {
     TextsOverlap,
     /// Two boxes (neither inside the other) drawn over each other.
     BoxesOverlap,
+    /// A button or input with no label for the screen-reader tree.
+    Unlabelled,
 }
 
 impl std::fmt::Display for Problem {
@@ -186,6 +188,7 @@ pub fn check(window: &slint::Window) -> Vec<Problem> {
 
     let mut texts: Vec<(Drawn, String)> = Vec::new();
     let mut boxes: Vec<Drawn> = Vec::new();
+    let mut unlabelled: Vec<LogicalRect> = Vec::new();
     root.visit_descendants(|item| {
         let rect = rect_of(item);
         let mut clip = screen;
@@ -201,6 +204,21 @@ pub fn check(window: &slint::Window) -> Vec<Problem> {
         // Hidden entirely (scrolled away, a zero-size branch): nothing a person sees.
         if clip.intersection(&rect).is_none() || rect.is_empty() {
             return std::ops::ControlFlow::<()>::Continue(());
+        }
+        {
+            use i_slint_core::accessibility::AccessibleStringProperty;
+            use i_slint_core::items::AccessibleRole;
+            let role = item.accessible_role();
+            let needs_label = matches!(
+                role,
+                AccessibleRole::Button | AccessibleRole::TextInput | AccessibleRole::Checkbox
+            );
+            let label = item
+                .accessible_string_property(AccessibleStringProperty::Label)
+                .unwrap_or_default();
+            if item.is_accessible() && needs_label && label.trim().is_empty() {
+                unlabelled.push(rect);
+            }
         }
         let layer = std::iter::once(item.clone())
             .chain(ancestors(item))
@@ -222,6 +240,14 @@ pub fn check(window: &slint::Window) -> Vec<Problem> {
     });
 
     let mut found = Vec::new();
+    for r in &unlabelled {
+        found.push(problem(
+            ProblemKind::Unlabelled,
+            "",
+            r,
+            "a control with no accessible-label".into(),
+        ));
+    }
     for (d, text) in &texts {
         let item_ref = d.item.borrow();
         let (w, h) = (d.rect.width(), d.rect.height());

@@ -8,6 +8,7 @@ mod help_adapter;
 pub(crate) mod kiosk_adapter;
 pub mod layout_check;
 mod procedures_adapter;
+pub mod read_aloud;
 pub mod screenshot;
 mod services_adapter;
 mod session;
@@ -45,6 +46,8 @@ pub struct Kiosk {
     /// Set while a ticket is being issued: a second request in that time is ignored, whatever
     /// the screen did (the Slint side has its own guard too).
     pub issuing: Arc<AtomicBool>,
+    /// Read-aloud, when espeak-ng is installed.
+    pub speaker: Option<crate::speech::Speaker>,
 }
 
 impl Kiosk {
@@ -104,6 +107,7 @@ impl Kiosk {
             catalogue: Arc::new(catalogue),
             guides: Arc::new(guides),
             issuing: Arc::new(AtomicBool::new(false)),
+            speaker: crate::speech::Speaker::detect(),
         })
     }
 
@@ -132,6 +136,9 @@ pub struct Choice {
     pub field: Option<String>,
     /// The priority group chosen first, on the welcome page's priority path.
     pub priority: Option<String>,
+    /// The procedure's code, when the ticket is taken from a procedure's page or an answer
+    /// (its name and documents go on the paper).
+    pub procedure: Option<String>,
 }
 
 /// The running UI: the window plus what must stay alive with it.

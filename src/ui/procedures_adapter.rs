@@ -86,7 +86,11 @@ pub fn take_ticket(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>,
     };
     if let Some(service) = catalogue::service_for(&kiosk.config, p) {
         // The field is the quota bucket of a ticket taken for a procedure.
-        choice.borrow_mut().field = Some(p.field.clone());
+        {
+            let mut c = choice.borrow_mut();
+            c.field = Some(p.field.clone());
+            c.procedure = Some(p.code.clone());
+        }
         services_adapter::after_choosing(app, kiosk, choice, &service.id);
     }
 }

@@ -84,6 +84,7 @@ fn tile_tapped(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>, ser
         let mut c = choice.borrow_mut();
         c.service_id = Some(service.id.clone());
         c.field = None;
+        c.procedure = None;
         c.priority.clone()
     };
     ticket_adapter::issue(app, kiosk, choice, group);

@@ -113,6 +113,15 @@ pub fn issue(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>, group
     if kiosk.issuing.swap(true, Ordering::SeqCst) {
         return;
     }
+    let note = choice
+        .borrow()
+        .procedure
+        .as_deref()
+        .and_then(|code| kiosk.catalogue.iter().find(|p| p.code == code))
+        .map(|p| crate::printer::layout::ProcedureNote {
+            name: p.name.clone(),
+            documents: p.documents.clone(),
+        });
     let req = IssueRequest {
         service_id,
         priority_group: group.filter(|g| !g.is_empty()),
@@ -127,7 +136,7 @@ pub fn issue(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>, group
         let ticketing = kiosk.ticketing();
         let new = ticketing.issue(req).await;
         kiosk.issuing.store(false, Ordering::SeqCst);
-        let new = match new {
+        let mut new = match new {
             Ok(n) => n,
             Err(e) => {
                 let (vi, en) = wording::refusal(e.reason(), &kiosk.config);
@@ -144,6 +153,7 @@ pub fn issue(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>, group
                 return;
             }
         };
+        new.info.procedure = note;
         // The number is on screen as soon as it is committed, before any byte is printed.
         {
             let (new, kiosk) = (new.clone(), kiosk.clone());

@@ -117,7 +117,19 @@ fn tickets() -> Vec<TicketInfo> {
     let mut reprint = sample_ticket();
     reprint.reprint = true;
     reprint.code = "DD0417".into();
-    vec![sample_ticket(), plain, reprint]
+    // Taken for a procedure: its name and the first documents, one long, more than fit.
+    let mut procedure = sample_ticket();
+    procedure.procedure = Some(kiosk::printer::layout::ProcedureNote {
+        name: "Đăng ký tạm trú".into(),
+        documents: vec![
+            "Tờ khai thay đổi thông tin cư trú (mẫu CT01)".into(),
+            "Giấy tờ, tài liệu chứng minh việc sinh sống hợp pháp tại chỗ ở đề nghị đăng ký tạm trú (hợp đồng thuê, mượn, ở nhờ)".into(),
+            "Văn bản đồng ý của chủ hộ".into(),
+            "Giấy tờ chứng minh quan hệ nhân thân".into(),
+            "Giấy tờ khác".into(),
+        ],
+    });
+    vec![sample_ticket(), plain, reprint, procedure]
 }
 
 #[test]
