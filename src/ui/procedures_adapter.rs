@@ -34,6 +34,12 @@ fn bullets(items: &[String]) -> String {
         .join("\n")
 }
 
+/// "https://dichvucong.gov.vn/p/home/..." -> "dichvucong.gov.vn".
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split(['/', '?', '#']).next().unwrap_or(rest)
+}
+
 /// Show one procedure's detail.
 pub fn open(app: &AppWindow, kiosk: &Kiosk, code: &str) {
     let Some(p) = kiosk.catalogue.iter().find(|p| p.code == code) else {
@@ -59,7 +65,13 @@ pub fn open(app: &AppWindow, kiosk: &Kiosk, code: &str) {
         online: if p.online.is_empty() {
             SharedString::from("Thủ tục này chỉ nộp trực tiếp tại Bộ phận một cửa.")
         } else {
-            format!("Có thể nộp trực tuyến: quét mã QR để mở {}", p.online).into()
+            // The site's name only: a whole URL breaks over lines and nobody types it; the QR
+            // beside it carries the link.
+            format!(
+                "Có thể nộp trực tuyến: quét mã QR để mở trang nộp hồ sơ ({})",
+                host_of(&p.online)
+            )
+            .into()
         },
         service_vi: service
             .map(|s| s.name.vi.clone())
@@ -201,5 +213,20 @@ pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) {
                 take_ticket(&app, &kiosk, &choice, &code);
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_portal_link_is_shown_by_its_site_name() {
+        assert_eq!(
+            super::host_of("https://dichvucong.gov.vn/p/home/dvc-tthc-thu-tuc.html?ma=1"),
+            "dichvucong.gov.vn"
+        );
+        assert_eq!(
+            super::host_of("dichvucong.hanoi.gov.vn"),
+            "dichvucong.hanoi.gov.vn"
+        );
     }
 }
