@@ -97,6 +97,12 @@ pub struct CounterView {
     /// The point's priority groups, to show a ticket's group by name.
     #[serde(default)]
     pub priority_groups: Vec<PriorityGroupView>,
+    /// Citizens' ratings of this counter today.
+    #[serde(default)]
+    pub ratings_today: crate::store::RatingSummary,
+    /// How long the counter's rating screen stays up after "done" (`[rating] screen_seconds`).
+    #[serde(default)]
+    pub rating_screen_seconds: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -26,16 +26,17 @@ use tokio_stream::wrappers::BroadcastStream;
 use super::ApiState;
 use super::throttle::Subject;
 use super::views;
-use crate::domain::{EventKind, Reason};
+use crate::domain::{EventKind, RatingInput, RatingReason, Reason};
 use crate::hub::{HubError, IssueRequest};
 
 static BOARD_HTML: &str = include_str!("../../assets/web/board.html");
 static COUNTER_HTML: &str = include_str!("../../assets/web/counter.html");
 static INDEX_HTML: &str = include_str!("../../assets/web/index.html");
+static RATE_HTML: &str = include_str!("../../assets/web/rate.html");
 static OPENAPI: &str = include_str!("../../docs/openapi.yaml");
 
 /// The pages this server sends (their inline scripts are allowed by hash, `crate::web`).
-pub const PAGES: [&str; 3] = [BOARD_HTML, COUNTER_HTML, INDEX_HTML];
+pub const PAGES: [&str; 4] = [BOARD_HTML, COUNTER_HTML, INDEX_HTML, RATE_HTML];
 
 /// The longest text each field takes (characters). Bounded here so that nothing a client
 /// sends can grow an event past what reporting carries (`report::MAX_EVENT_BYTES`).
@@ -108,7 +109,9 @@ fn status_of(reason: Reason) -> StatusCode {
         Unauthorised => StatusCode::UNAUTHORIZED,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         NoCurrentTicket | CounterBusy | CounterPaused | Closed | DailyCapReached
-        | NumbersExhausted | WrongTicketState => StatusCode::CONFLICT,
+        | NumbersExhausted | WrongTicketState | BadRating | AlreadyRated | RatingClosed => {
+            StatusCode::CONFLICT
+        }
     }
 }
 
@@ -368,6 +371,76 @@ struct ActionBody {
     reason: Option<String>,
 }
 
+/// `POST /api/counters/{number}/rate`: the citizen's rating of a finished service.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateBody {
+    code: Option<String>,
+    /// 1-5, and at 3 or less optionally why.
+    score: Option<u8>,
+    reasons: Option<Vec<String>>,
+}
+
+async fn rate(
+    State(state): State<ApiState>,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let number = counter_number(&number)?;
+    authorise_counter(&state, &headers, number)?;
+    let b: RateBody = body(&bytes)?;
+    bounded_opt(&b.code, "code", MAX_CODE)?;
+    if let Some(words) = &b.reasons {
+        for w in words {
+            bounded(w, "reason", MAX_ID)?;
+        }
+    }
+    let input = rating_input(b.score, b.reasons)?;
+    let outcome = state
+        .hub
+        .rate(number, &required(b.code, "code")?, input)
+        .await?;
+    Ok(axum::Json(outcome).into_response())
+}
+
+/// A rating's body, checked word by word.
+fn rating_input(score: Option<u8>, reasons: Option<Vec<String>>) -> Result<RatingInput, ApiError> {
+    let score = score.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            Reason::MissingField,
+            "a rating needs \"score\" (1 to 5)",
+        )
+    })?;
+    let words = reasons.unwrap_or_default();
+    if words.len() > RatingReason::ALL.len() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            Reason::TooLong,
+            format!("at most {} reasons", RatingReason::ALL.len()),
+        ));
+    }
+    let mut reasons = Vec::new();
+    for w in &words {
+        let r = RatingReason::from_word(w).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                Reason::BadRating,
+                format!(
+                    "unknown reason \"{}\"; reasons: {}",
+                    crate::text::clip(w, 40),
+                    RatingReason::list(RatingReason::ALL)
+                ),
+            )
+        })?;
+        if !reasons.contains(&r) {
+            reasons.push(r);
+        }
+    }
+    Ok(RatingInput { score, reasons })
+}
+
 fn required(v: Option<String>, what: &'static str) -> Result<String, ApiError> {
     v.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
         ApiError::new(
@@ -410,7 +483,7 @@ async fn counter_action(
                 Reason::UnknownAction,
                 format!(
                     "no action \"{other}\"; actions: call-next, call, recall, serve, done, \
-                     no-show, transfer, pause, resume"
+                     no-show, transfer, pause, resume (and rate)"
                 ),
             ));
         }
@@ -645,6 +718,16 @@ pub async fn run_feed(state: ApiState) {
     // A call goes out at once, before the board is recomputed: that is the latency a citizen
     // notices.
     let send_call = |e: &crate::store::Event| {
+        // A finished service: the counter's rating screen (`/rate`) asks the citizen.
+        if e.kind == EventKind::Done
+            && let (Some(code), Some(counter)) = (&e.code, e.counter)
+        {
+            let json = serde_json::json!({ "code": code, "counter": counter }).to_string();
+            let _ = state.feed.messages.send(FeedMessage {
+                event: "done",
+                data: Arc::new(json),
+            });
+        }
         if let Some(call) = views::call_of(state.hub.config(), e)
             && let Ok(json) = serde_json::to_string(&call)
         {
@@ -678,6 +761,7 @@ pub fn routes() -> Router<ApiState> {
         .route("/", get(|| async { Html(INDEX_HTML) }))
         .route("/board", get(|| async { Html(BOARD_HTML) }))
         .route("/counter", get(|| async { Html(COUNTER_HTML) }))
+        .route("/rate", get(|| async { Html(RATE_HTML) }))
         .route(
             "/counter/",
             get(|| async { Redirect::permanent("/counter") }),
@@ -693,6 +777,7 @@ pub fn routes() -> Router<ApiState> {
         .route("/api/tickets", post(issue))
         .route("/api/device-events", post(device_event))
         .route("/api/counters/{number}", get(counter_view))
+        .route("/api/counters/{number}/rate", post(rate))
         .route("/api/counters/{number}/{action}", post(counter_action))
         .fallback(|| async {
             ApiError::new(

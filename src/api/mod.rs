@@ -57,15 +57,18 @@ impl ApiState {
 pub async fn metrics_text(state: &ApiState) -> Result<String, String> {
     let status = state.hub.status().await.map_err(|e| e.to_string())?;
     let reader = state.reader.clone();
-    let (backlog, oldest, printer) = tokio::task::spawn_blocking(move || {
+    let day = status.service_day;
+    let (backlog, oldest, printer, ratings, rating_mean) = tokio::task::spawn_blocking(move || {
         reader.with(|store| {
             let tx = store.read()?;
             let (n, oldest) = tx.outbox_backlog()?;
+            let ratings = tx.rating_counts(day)?;
+            let mean = tx.rating_summary(day, None)?.average;
             let printer = tx
                 .last_event_of(EventKind::PRINTER)?
                 .and_then(|e| e.detail)
                 .and_then(|d| d["status"].as_str().map(str::to_string));
-            Ok((n, oldest, printer))
+            Ok((n, oldest, printer, ratings, mean))
         })
     })
     .await
@@ -168,6 +171,22 @@ pub async fn metrics_text(state: &ApiState) -> Result<String, String> {
     ] {
         let v = u8::from(printer.as_deref() == Some(st));
         let _ = writeln!(out, "kiosk_printer_status{{status=\"{st}\"}} {v}");
+    }
+    family(
+        &mut out,
+        "kiosk_ratings_today",
+        "Citizens' ratings of today's services by score (1-5).",
+    );
+    for (i, n) in ratings.iter().enumerate() {
+        let _ = writeln!(out, "kiosk_ratings_today{{score=\"{}\"}} {n}", i + 1);
+    }
+    if let Some(mean) = rating_mean {
+        family(
+            &mut out,
+            "kiosk_rating_mean_today",
+            "Mean rating today (1-5).",
+        );
+        let _ = writeln!(out, "kiosk_rating_mean_today {mean:.3}");
     }
     Ok(out)
 }

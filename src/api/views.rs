@@ -142,6 +142,8 @@ pub fn counter(
         current: tx.current_at_counter(number)?.map(view),
         queue: queue.into_iter().map(view).collect(),
         all_services: services,
+        ratings_today: tx.rating_summary(status.service_day, Some(number))?,
+        rating_screen_seconds: config.rating.screen_seconds,
         priority_groups: config
             .priority_groups
             .iter()

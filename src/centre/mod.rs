@@ -202,6 +202,58 @@ fn refuse(status: StatusCode, code: &'static str, reason: impl Into<String>) -> 
     }
 }
 
+/// A point's mean rating counts as falling when the last 7 days are this much below the 28
+/// days before (on the 1-5 scale)...
+pub const FALLING_BY: f64 = 0.5;
+/// ...with at least this many ratings in each period (fewer is noise).
+pub const FALLING_MIN: i64 = 10;
+
+/// How `Centre::ratings` groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RatingGroup {
+    Point,
+    Counter,
+    Field,
+    Day,
+    Hour,
+}
+
+impl RatingGroup {
+    pub fn parse(word: &str) -> Option<RatingGroup> {
+        Some(match word {
+            "point" => RatingGroup::Point,
+            "counter" => RatingGroup::Counter,
+            "field" => RatingGroup::Field,
+            "day" => RatingGroup::Day,
+            "hour" => RatingGroup::Hour,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            RatingGroup::Point => "point",
+            RatingGroup::Counter => "counter",
+            RatingGroup::Field => "field",
+            RatingGroup::Day => "day",
+            RatingGroup::Hour => "hour",
+        }
+    }
+
+    /// The SQL for the group key: Vietnam's local time is UTC+7 with no daylight saving.
+    fn sql(self) -> &'static str {
+        match self {
+            RatingGroup::Point => "NULL",
+            RatingGroup::Counter => "counter",
+            RatingGroup::Field => "json_extract(detail, '$.field')",
+            RatingGroup::Day => "date(at / 1000 + 25200, 'unixepoch')",
+            RatingGroup::Hour => {
+                "date(at / 1000 + 25200, 'unixepoch') || ' ' || strftime('%H', at / 1000 + 25200, 'unixepoch')"
+            }
+        }
+    }
+}
+
 impl Centre {
     pub fn open(config: &CentreConfig) -> Result<Centre, rusqlite::Error> {
         if let Some(dir) = config
@@ -443,6 +495,131 @@ impl Centre {
         rows.collect()
     }
 
+    /// Citizens' ratings received from the points over the last `days` days (by the time each
+    /// was given, in Vietnam's time, UTC+7 all year), grouped by `by`: "point", "counter",
+    /// "field", "day" or "hour" (each with its point). Per group: how many, the mean score (1-5),
+    /// the mean on Circular 01/2018's 2/1/0 scale, and the count of each score.
+    pub fn ratings(
+        &self,
+        now: DateTime<Utc>,
+        days: u32,
+        by: RatingGroup,
+    ) -> Result<Vec<serde_json::Value>, rusqlite::Error> {
+        let since = (now - chrono::Duration::days(i64::from(days))).timestamp_millis();
+        let key = by.sql();
+        let sql = format!(
+            "SELECT point, {key} AS k, COUNT(*), AVG(json_extract(detail, '$.score')), \
+             AVG(json_extract(detail, '$.circular')), \
+             SUM(json_extract(detail, '$.score') = 1), SUM(json_extract(detail, '$.score') = 2), \
+             SUM(json_extract(detail, '$.score') = 3), SUM(json_extract(detail, '$.score') = 4), \
+             SUM(json_extract(detail, '$.score') = 5) \
+             FROM events WHERE kind = 'rated' AND at >= ?1 \
+             GROUP BY point, k ORDER BY point, k"
+        );
+        let conn = self.lock();
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(params![since], |r| {
+            let k: Option<rusqlite::types::Value> = r.get(1)?;
+            let k = match k {
+                Some(rusqlite::types::Value::Integer(i)) => serde_json::json!(i),
+                Some(rusqlite::types::Value::Text(t)) => serde_json::json!(t),
+                _ => serde_json::Value::Null,
+            };
+            let mut row = serde_json::json!({
+                "point": r.get::<_, String>(0)?,
+                "count": r.get::<_, i64>(2)?,
+                "average": r.get::<_, Option<f64>>(3)?,
+                "circular_average": r.get::<_, Option<f64>>(4)?,
+                "scores": [
+                    r.get::<_, Option<i64>>(5)?.unwrap_or(0),
+                    r.get::<_, Option<i64>>(6)?.unwrap_or(0),
+                    r.get::<_, Option<i64>>(7)?.unwrap_or(0),
+                    r.get::<_, Option<i64>>(8)?.unwrap_or(0),
+                    r.get::<_, Option<i64>>(9)?.unwrap_or(0),
+                ],
+            });
+            if by != RatingGroup::Point {
+                row[by.name()] = k;
+            }
+            Ok(row)
+        })?;
+        rows.collect()
+    }
+
+    /// Per point: the mean rating of the last 7 days against the 28 days before, and whether it
+    /// is falling (down by `FALLING_BY` or more, with at least `FALLING_MIN` ratings each side).
+    pub fn rating_trends(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<serde_json::Value>, rusqlite::Error> {
+        let recent = (now - chrono::Duration::days(7)).timestamp_millis();
+        let earlier = (now - chrono::Duration::days(35)).timestamp_millis();
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT point, \
+             SUM(at >= ?1), AVG(CASE WHEN at >= ?1 THEN json_extract(detail, '$.score') END), \
+             SUM(at < ?1), AVG(CASE WHEN at < ?1 THEN json_extract(detail, '$.score') END) \
+             FROM events WHERE kind = 'rated' AND at >= ?2 GROUP BY point ORDER BY point",
+        )?;
+        let rows = stmt.query_map(params![recent, earlier], |r| {
+            let (n_recent, avg_recent): (i64, Option<f64>) = (r.get(1)?, r.get(2)?);
+            let (n_earlier, avg_earlier): (i64, Option<f64>) = (r.get(3)?, r.get(4)?);
+            let falling = matches!((avg_recent, avg_earlier), (Some(a), Some(b))
+                if n_recent >= FALLING_MIN && n_earlier >= FALLING_MIN && b - a >= FALLING_BY);
+            Ok(serde_json::json!({
+                "point": r.get::<_, String>(0)?,
+                "recent_count": n_recent, "recent_average": avg_recent,
+                "earlier_count": n_earlier, "earlier_average": avg_earlier,
+                "falling": falling,
+            }))
+        })?;
+        rows.collect()
+    }
+
+    /// The city's monthly report: one CSV row per point, day, counter and field, with the count,
+    /// the mean on both scales and the count of each score.
+    pub fn ratings_csv(&self, now: DateTime<Utc>, days: u32) -> Result<String, rusqlite::Error> {
+        let since = (now - chrono::Duration::days(i64::from(days))).timestamp_millis();
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT point, date(at / 1000 + 25200, 'unixepoch') AS d, counter, \
+             COALESCE(json_extract(detail, '$.field'), '') AS f, COUNT(*), \
+             AVG(json_extract(detail, '$.score')), AVG(json_extract(detail, '$.circular')), \
+             SUM(json_extract(detail, '$.score') = 1), SUM(json_extract(detail, '$.score') = 2), \
+             SUM(json_extract(detail, '$.score') = 3), SUM(json_extract(detail, '$.score') = 4), \
+             SUM(json_extract(detail, '$.score') = 5) \
+             FROM events WHERE kind = 'rated' AND at >= ?1 \
+             GROUP BY point, d, counter, f ORDER BY point, d, counter, f",
+        )?;
+        let mut out = String::from(
+            "point,day,counter,field,ratings,average_1_5,average_circular_0_2,score_1,score_2,score_3,score_4,score_5\n",
+        );
+        let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        let rows = stmt.query_map(params![since], |r| {
+            Ok(format!(
+                "{},{},{},{},{},{:.2},{:.2},{},{},{},{},{}\n",
+                quote(&r.get::<_, String>(0)?),
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<i64>>(2)?
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
+                quote(&r.get::<_, String>(3)?),
+                r.get::<_, i64>(4)?,
+                r.get::<_, Option<f64>>(5)?.unwrap_or(0.0),
+                r.get::<_, Option<f64>>(6)?.unwrap_or(0.0),
+                r.get::<_, Option<i64>>(7)?.unwrap_or(0),
+                r.get::<_, Option<i64>>(8)?.unwrap_or(0),
+                r.get::<_, Option<i64>>(9)?.unwrap_or(0),
+                r.get::<_, Option<i64>>(10)?.unwrap_or(0),
+                r.get::<_, Option<i64>>(11)?.unwrap_or(0),
+            ))
+        })?;
+        for row in rows {
+            out.push_str(&row?);
+        }
+        Ok(out)
+    }
+
     pub fn event_count(&self) -> Result<i64, rusqlite::Error> {
         self.lock()
             .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
@@ -581,6 +758,83 @@ struct PointQuery {
     path: String,
 }
 
+#[derive(Deserialize)]
+struct RatingsQuery {
+    by: Option<String>,
+    days: Option<u32>,
+}
+
+/// The longest period the ratings views look back (a year).
+const MAX_RATING_DAYS: u32 = 366;
+
+fn rating_days(q: &RatingsQuery, default: u32) -> Result<u32, Refusal> {
+    let days = q.days.unwrap_or(default);
+    if days == 0 || days > MAX_RATING_DAYS {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("days must be 1 to {MAX_RATING_DAYS}"),
+        ));
+    }
+    Ok(days)
+}
+
+async fn get_ratings(
+    State(centre): State<Arc<Centre>>,
+    headers: HeaderMap,
+    Query(q): Query<RatingsQuery>,
+) -> Result<Json<serde_json::Value>, Refusal> {
+    authorise_viewer(&centre, &headers)?;
+    let by_word = q.by.clone().unwrap_or_else(|| "point".into());
+    let by = RatingGroup::parse(&by_word).ok_or_else(|| {
+        refuse(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!(
+                "by \"{}\": use point, counter, field, day or hour",
+                crate::text::clip(&by_word, 40)
+            ),
+        )
+    })?;
+    let days = rating_days(&q, 30)?;
+    let c = Arc::clone(&centre);
+    let (groups, trends) = tokio::task::spawn_blocking(move || {
+        let now = Utc::now();
+        Ok::<_, rusqlite::Error>((c.ratings(now, days, by)?, c.rating_trends(now)?))
+    })
+    .await
+    .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+    .map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, "storage", e.to_string()))?;
+    Ok(Json(
+        serde_json::json!({ "by": by_word, "days": days, "groups": groups, "trends": trends }),
+    ))
+}
+
+async fn get_ratings_csv(
+    State(centre): State<Arc<Centre>>,
+    headers: HeaderMap,
+    Query(q): Query<RatingsQuery>,
+) -> Result<Response, Refusal> {
+    authorise_viewer(&centre, &headers)?;
+    let days = rating_days(&q, 31)?;
+    let c = Arc::clone(&centre);
+    let csv = tokio::task::spawn_blocking(move || c.ratings_csv(Utc::now(), days))
+        .await
+        .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        .map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, "storage", e.to_string()))?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"ratings.csv\"",
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
 async fn get_point(
     State(centre): State<Arc<Centre>>,
     headers: HeaderMap,
@@ -611,6 +865,8 @@ pub fn router(centre: Arc<Centre>) -> Router {
         .route("/api/points", get(get_points))
         .route("/api/point", get(get_point))
         .route("/api/assistant-misses", get(get_misses))
+        .route("/api/ratings", get(get_ratings))
+        .route("/api/ratings.csv", get(get_ratings_csv))
         .route("/api/v1/reports", post(post_report))
         .fallback(|| async {
             refuse(

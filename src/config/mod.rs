@@ -89,6 +89,28 @@ pub struct PriorityGroup {
     pub name: Names,
 }
 
+/// How citizens rate a finished service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RatingConfig {
+    /// How long after the service a rating is accepted (the rating screen itself shows for
+    /// `screen_seconds`; a ticket's QR at the kiosk can rate later, within this window).
+    pub window_minutes: u32,
+    /// How long the rating screen stays up after "done" before going back to idle.
+    pub screen_seconds: u32,
+    /// Circular 01/2018's 2/1/0 for scores 1 to 5, for the centre's reports.
+    pub circular: [u8; 5],
+}
+
+impl Default for RatingConfig {
+    fn default() -> Self {
+        RatingConfig {
+            window_minutes: 10,
+            screen_seconds: 30,
+            circular: [0, 0, 1, 2, 2],
+        }
+    }
+}
+
 /// Reporting to the centre. No `url` means this point does not report (events still queue in
 /// the outbox, within `max_events`).
 #[derive(Clone)]
@@ -150,6 +172,8 @@ pub struct Config {
     pub quota: QuotaRule,
     /// Days after which citizens' identity hashes are erased.
     pub quota_retention_days: u32,
+    /// Citizens' ratings of the service (`[rating]`).
+    pub rating: RatingConfig,
     /// The key identity numbers are hashed with, outside the database (`[quota] id_key_file`;
     /// by default `identity.key` beside the database; made on first start).
     pub id_key_file: PathBuf,
@@ -822,6 +846,29 @@ fn read_config(
             problems,
         );
     }
+    let mut rating = RatingConfig::default();
+    if let Some(mut t) = root.table("rating", false, problems) {
+        if let Some(n) = t.integer("window_minutes", false, 1, 24 * 60, problems) {
+            rating.window_minutes = n as u32;
+        }
+        if let Some(n) = t.integer("screen_seconds", false, 5, 600, problems) {
+            rating.screen_seconds = n as u32;
+        }
+        match t.integer_list("circular", false, 0, 2, problems) {
+            Some((v, _)) if v.len() == 5 => {
+                for (slot, x) in rating.circular.iter_mut().zip(v) {
+                    *slot = x as u8;
+                }
+            }
+            Some((_, span)) => problems.at(
+                &span,
+                &t.key_path("circular"),
+                "expected five scores of 0, 1 or 2 (for ratings 1 to 5), e.g. [0, 0, 1, 2, 2]",
+            ),
+            None => {}
+        }
+        t.finish(&["window_minutes", "screen_seconds", "circular"], problems);
+    }
     let mut idle_seconds = 60;
     let mut guides_dir = PathBuf::from("assets/guides");
     if let Some(mut t) = root.table("kiosk", false, problems) {
@@ -967,6 +1014,7 @@ fn read_config(
             "priority",
             "calling",
             "quota",
+            "rating",
             "printer",
             "kiosk",
             "reporting",
@@ -989,6 +1037,7 @@ fn read_config(
         max_recalls,
         quota,
         quota_retention_days,
+        rating,
         id_key_file,
         printer: printer?,
         idle_seconds,

@@ -6,6 +6,7 @@ pub mod numbering;
 pub mod priority;
 pub mod procedure;
 pub mod quota;
+pub mod rating;
 pub mod service_day;
 pub mod ticket;
 pub mod vocabulary;
@@ -17,6 +18,7 @@ pub use numbering::{
 pub use priority::{Candidate, NextCall, PriorityRule, choose_next};
 pub use procedure::{Procedure, SubmissionChannel};
 pub use quota::{QuotaDenied, QuotaRule, check_quota};
+pub use rating::{RatingError, RatingInput, RatingReason, check_rating, circular_score};
 pub use service_day::service_day;
 pub use ticket::{Channel, LifecycleError, RecallOutcome, Ticket, TicketState};
 pub use vocabulary::{EventKind, Reason};

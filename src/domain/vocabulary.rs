@@ -110,6 +110,20 @@ vocabulary! {
         /// Too many wrong PINs for a counter or from one address: sign-in is locked for a while
         /// (`detail`: counter or address, failures, seconds locked). Recorded by the LAN API.
         LoginLocked = "login_locked",
+        /// A citizen rated a finished service (`detail`: score 1-5, reasons, scale, the
+        /// Circular 01/2018 score, field). Never tied to the citizen's identity.
+        Rated = "rated",
+    }
+}
+
+vocabulary! {
+    /// Why a low rating was given (the choices on the rating screen).
+    RatingReason {
+        WaitedTooLong = "waited_too_long",
+        UnclearGuidance = "unclear_guidance",
+        ExtraPapers = "extra_papers",
+        StaffAttitude = "staff_attitude",
+        Other = "other",
     }
 }
 
@@ -193,6 +207,12 @@ vocabulary! {
         RateLimited = "rate_limited",
         /// An identity number that is neither 9 or 12 digits nor a passport number.
         BadCitizenId = "bad_citizen_id",
+        /// A rating the rules refuse: a score outside 1-5, reasons with a high score.
+        BadRating = "bad_rating",
+        /// The ticket was rated already: one rating per ticket.
+        AlreadyRated = "already_rated",
+        /// Too late to rate this service (see `[rating] window_minutes`).
+        RatingClosed = "rating_closed",
     }
 }
 

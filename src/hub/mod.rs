@@ -29,6 +29,7 @@ enum Command {
     Transfer(u32, String, Reply),
     Cancel(String, Reply),
     Pause(u32, String, Reply),
+    Rate(u32, String, crate::domain::RatingInput, Reply),
     Resume(u32, Reply),
     Status(oneshot::Sender<Result<Status, QueueError>>),
     Lookup(String, oneshot::Sender<Result<Located, QueueError>>),
@@ -200,6 +201,7 @@ fn run(
             Command::Transfer(c, to, r) => answer(r, service.transfer(c, &to), &publish),
             Command::Cancel(code, r) => answer(r, service.cancel(&code), &publish),
             Command::Pause(c, why, r) => answer(r, service.pause(c, &why), &publish),
+            Command::Rate(c, code, input, r) => answer(r, service.rate(c, &code, &input), &publish),
             Command::Resume(c, r) => answer(r, service.resume(c), &publish),
         }
     }
@@ -290,6 +292,17 @@ impl HubHandle {
 
     pub async fn resume(&self, counter: u32) -> Result<Outcome, HubError> {
         self.ask(|r| Command::Resume(counter, r)).await
+    }
+
+    /// A citizen's rating of ticket `code`'s service at `counter`.
+    pub async fn rate(
+        &self,
+        counter: u32,
+        code: &str,
+        input: crate::domain::RatingInput,
+    ) -> Result<Outcome, HubError> {
+        let code = code.to_string();
+        self.ask(|r| Command::Rate(counter, code, input, r)).await
     }
 
     pub async fn status(&self) -> Result<Status, HubError> {

@@ -56,6 +56,8 @@ pub enum QueueError {
     BadCitizenId(#[from] crate::identity::BadCitizenId),
     #[error("{message}")]
     Remote { reason: Reason, message: String },
+    #[error("{0}")]
+    Rating(#[from] crate::domain::RatingError),
 }
 
 impl QueueError {
@@ -86,6 +88,16 @@ impl QueueError {
             QueueError::Store(_) => Reason::StorageError,
             QueueError::BadCitizenId(_) => Reason::BadCitizenId,
             QueueError::Remote { reason, .. } => *reason,
+            QueueError::Rating(e) => {
+                use crate::domain::RatingError::*;
+                match e {
+                    BadScore(_) | ReasonsOnHighScore(_) => Reason::BadRating,
+                    NotFinished { .. } => Reason::WrongTicketState,
+                    OtherCounter { .. } => Reason::Forbidden,
+                    WindowClosed { .. } => Reason::RatingClosed,
+                    AlreadyRated { .. } => Reason::AlreadyRated,
+                }
+            }
         }
     }
 }
@@ -545,6 +557,66 @@ impl QueueService {
             t.finish(counter, now)?;
             Ok(Event::for_ticket(EventKind::Done, t, now))
         })
+    }
+
+    /// A citizen's rating of the service `code` got at `counter` (today, finished there, within
+    /// the window, once): stored in `ratings` and logged as a `rated` event, with no identity.
+    pub fn rate(
+        &mut self,
+        counter: u32,
+        code: &str,
+        input: &crate::domain::RatingInput,
+    ) -> Result<Outcome, QueueError> {
+        self.check_counter(counter)?;
+        let now = self.clock.now();
+        let today = self.today(now);
+        let window = chrono::Duration::minutes(i64::from(self.config.rating.window_minutes));
+        let tx = self.store.write()?;
+        let ticket = tx
+            .ticket_by_code(today, code)?
+            .ok_or_else(|| QueueError::TicketNotFound { code: code.into() })?;
+        let rated = tx.is_rated(ticket.id)?;
+        crate::domain::check_rating(&ticket, counter, input, now, window, rated)?;
+        let field = tx.ticket_field(ticket.id)?;
+        let reasons: Vec<String> = input
+            .reasons
+            .iter()
+            .map(|r| r.as_str().to_string())
+            .collect();
+        tx.insert_rating(
+            today,
+            &crate::store::StoredRating {
+                ticket_id: ticket.id,
+                at: now,
+                score: input.score,
+                reasons: reasons.clone(),
+                counter,
+                service_id: ticket.service_id.clone(),
+                field: field.clone(),
+            },
+        )?;
+        let event = Event::for_ticket(EventKind::Rated, &ticket, now).with_detail(serde_json::json!({
+            "score": input.score,
+            "scale": "faces5",
+            "reasons": reasons,
+            "circular": crate::domain::circular_score(input.score, &self.config.rating.circular),
+            "field": field,
+        }));
+        let event = tx.append_event(&event)?;
+        tx.commit()?;
+        Ok(Outcome {
+            ticket: Some(ticket),
+            events: vec![event],
+        })
+    }
+
+    /// Today's ratings at a counter (or every counter).
+    pub fn rating_summary(
+        &mut self,
+        counter: Option<u32>,
+    ) -> Result<crate::store::RatingSummary, QueueError> {
+        let today = self.today(self.clock.now());
+        Ok(self.store.read()?.rating_summary(today, counter)?)
     }
 
     pub fn mark_no_show(&mut self, counter: u32) -> Result<Outcome, QueueError> {

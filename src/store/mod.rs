@@ -138,7 +138,41 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (code, ord)
     );
     "#,
+    // 5: citizens' ratings, one per ticket (the primary key keeps it so across processes);
+    // no identity: the ticket, counter, service and field only.
+    r#"
+    CREATE TABLE ratings (
+        ticket_id  INTEGER PRIMARY KEY REFERENCES tickets (id),
+        at         INTEGER NOT NULL,
+        service_day TEXT   NOT NULL,
+        score      INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+        reasons    TEXT    NOT NULL DEFAULT '[]',
+        counter    INTEGER NOT NULL,
+        service_id TEXT    NOT NULL,
+        field      TEXT    NOT NULL
+    );
+    CREATE INDEX ratings_by_day ON ratings (service_day, counter);
+    "#,
 ];
+
+/// One stored rating, as the hub and its reports read it back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredRating {
+    pub ticket_id: i64,
+    pub at: DateTime<Utc>,
+    pub score: u8,
+    pub reasons: Vec<String>,
+    pub counter: u32,
+    pub service_id: String,
+    pub field: String,
+}
+
+/// Ratings of one counter (or all) on one day: how many, and their mean.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct RatingSummary {
+    pub count: u32,
+    pub average: Option<f64>,
+}
 
 /// An entry of the audit log, as stored and as broadcast.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1015,6 +1049,79 @@ impl Tx<'_> {
     }
 
     /// The most recent event of one of `kinds`, if any.
+    /// Whether a ticket has its rating.
+    pub fn is_rated(&self, ticket_id: i64) -> Result<bool, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT 1 FROM ratings WHERE ticket_id = ?1")?
+            .query_row([ticket_id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// A ticket's quota bucket (its procedure field, or its service).
+    pub fn ticket_field(&self, ticket_id: i64) -> Result<String, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT quota_bucket FROM tickets WHERE id = ?1")?
+            .query_row([ticket_id], |r| r.get(0))?)
+    }
+
+    pub fn insert_rating(&self, day: NaiveDate, r: &StoredRating) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO ratings (ticket_id, at, service_day, score, reasons, counter, \
+                 service_id, field) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                r.ticket_id,
+                ms(r.at),
+                day_key(day),
+                r.score,
+                serde_json::to_string(&r.reasons).unwrap_or_else(|_| "[]".into()),
+                r.counter,
+                r.service_id,
+                r.field
+            ])?;
+        Ok(())
+    }
+
+    /// How many ratings a day has, and their mean: one counter's, or every counter's.
+    pub fn rating_summary(
+        &self,
+        day: NaiveDate,
+        counter: Option<u32>,
+    ) -> Result<RatingSummary, StoreError> {
+        let (count, average): (u32, Option<f64>) = self
+            .tx
+            .prepare_cached(
+                "SELECT COUNT(*), AVG(score) FROM ratings WHERE service_day = ?1 \
+                 AND (?2 IS NULL OR counter = ?2)",
+            )?
+            .query_row(params![day_key(day), counter], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        Ok(RatingSummary { count, average })
+    }
+
+    /// Ratings of a day by score (index 0 is score 1): for the hub's metrics.
+    pub fn rating_counts(&self, day: NaiveDate) -> Result<[u32; 5], StoreError> {
+        let mut out = [0u32; 5];
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT score, COUNT(*) FROM ratings WHERE service_day = ?1 GROUP BY score",
+        )?;
+        let rows = stmt.query_map([day_key(day)], |r| {
+            Ok((r.get::<_, u8>(0)?, r.get::<_, u32>(1)?))
+        })?;
+        for row in rows {
+            let (score, n) = row?;
+            if (1..=5).contains(&score) {
+                out[usize::from(score) - 1] = n;
+            }
+        }
+        Ok(out)
+    }
+
     /// The newest event's id, 0 for an empty log.
     pub fn max_event_id(&self) -> Result<i64, StoreError> {
         Ok(self

@@ -177,6 +177,45 @@ try {
   await clerk.screenshot({ path: join(OUT_DIR, "counter-paused.png") });
   await clerk.keyboard.press("p");
 
+  // The rating screen at counter 2: it asks when the clerk finishes, takes a face and reasons,
+  // thanks the citizen; a second rating of the same ticket is refused with a JSON reason.
+  const rater = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await rater.goto(`${base}/rate`);
+  await rater.waitForSelector("[data-testid=rate-counter] option", { state: "attached" });
+  await rater.selectOption("[data-testid=rate-counter]", "2");
+  await rater.fill("[data-testid=rate-pin]", "2222");
+  await rater.click("#login-submit");
+  await rater.waitForSelector("[data-testid=rate-idle]:not(.hidden)");
+  await sleep(500); // its event stream is connected
+  const login2 = await (await fetch(`${base}/api/login`, { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ counter: 2, pin: "2222" }) })).json();
+  const post2 = (action, body) => fetch(`${base}/api/counters/2/${action}`, { method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: "Bearer " + login2.token }, body: JSON.stringify(body || {}) });
+  const called = await (await post2("call-next")).json();
+  const code = called.ticket.code;
+  await post2("serve");
+  await post2("done");
+  await rater.waitForSelector("[data-testid=rate-ask]:not(.hidden)", { timeout: 3000 });
+  check((await rater.textContent("#ask-code")) === code, `the rating screen asks about ${code} when counter 2 finishes it`);
+  await rater.screenshot({ path: join(OUT_DIR, "rate-ask.png") });
+  await rater.click("[data-testid=score-2]");
+  await rater.waitForSelector("[data-testid=rate-why]:not(.hidden)");
+  await rater.click("[data-testid=reason-waited_too_long]");
+  await rater.screenshot({ path: join(OUT_DIR, "rate-why.png") });
+  await rater.click("#send");
+  await rater.waitForSelector("[data-testid=rate-thanks]:not(.hidden)", { timeout: 3000 });
+  await rater.screenshot({ path: join(OUT_DIR, "rate-thanks.png") });
+  check(true, "a 2 with 'waited too long' was sent and thanked for");
+  const again = await post2("rate", { code, score: 5 });
+  const againBody = await again.json();
+  check(again.status === 409 && againBody.error === "already_rated", `a second rating: ${again.status} ${JSON.stringify(againBody)}`);
+  const view2 = await (await fetch(`${base}/api/counters/2`, { headers: { Authorization: "Bearer " + login2.token } })).json();
+  check(view2.ratings_today.count === 1 && view2.ratings_today.average === 2, `counter 2's ratings today: ${JSON.stringify(view2.ratings_today)}`);
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  check(metrics.includes('kiosk_ratings_today{score="2"} 1'), "the hub's metrics count the rating");
+  await rater.waitForSelector("[data-testid=rate-idle]:not(.hidden)", { timeout: 8000 });
+  check(true, "the rating screen went back to waiting");
+
   // Someone guesses counter 5's PIN: after 5 wrong tries the page says sign-in is locked, in
   // Vietnamese, with when to try again (last: it locks this address for the other counters too).
   const guesser = await browser.newPage();

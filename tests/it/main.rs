@@ -16,6 +16,7 @@ mod lan;
 mod lifecycle;
 mod printer;
 mod queue;
+mod rating;
 mod reporting;
 mod theme;
 mod translations;

@@ -655,3 +655,146 @@ fn the_report_schema_names_every_stored_event_kind() {
         assert_eq!(listed, stored, "{kind} in docs/centre-report.schema.json");
     }
 }
+
+/// Serve and rate tickets of `service` at `counter` with these scores, one after another.
+fn serve_and_rate(
+    q: &mut QueueService,
+    clock: &kiosk::clock::ManualClock,
+    service: &str,
+    counter: u32,
+    scores: &[u8],
+) {
+    for &score in scores {
+        let issued = q.issue_ticket(&IssueRequest::walk_in(service)).unwrap();
+        q.call_next(counter).unwrap();
+        q.start_serving(counter).unwrap();
+        clock.advance(chrono::Duration::minutes(3));
+        q.finish(counter).unwrap();
+        q.rate(
+            counter,
+            &issued.ticket.code,
+            &kiosk::domain::RatingInput {
+                score,
+                reasons: vec![],
+            },
+        )
+        .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ratings_reach_the_centre_and_add_up_per_point_counter_field_and_hour() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut receiver = Receiver::start(dir.path(), None).await;
+    let url = format!("http://{}/api/v1/reports", receiver.addr);
+    let mut config = demo_config(dir.path());
+    config.reporting.url = Some(url);
+    config.reporting.token = Some(TOKEN.into());
+    config.reporting.batch_size = 500;
+    let clock = clock_at(monday_morning());
+    let mut q = open(&config, &clock);
+    let config = Arc::new(config);
+    // Day one, from 09:00 Hanoi time: counter 1 (civil status) 5, 4, 2; counter 3
+    // (certification) 1, 3.
+    serve_and_rate(&mut q, &clock, "ho-tich", 1, &[5, 4, 2]);
+    serve_and_rate(&mut q, &clock, "chung-thuc", 3, &[1, 3]);
+    let sender = Sender::new(Arc::clone(&config)).unwrap();
+    sender.drain().await.unwrap();
+
+    let client = reqwest::Client::new();
+    let get = |by: &str| {
+        let url = format!("http://{}/api/ratings?by={by}&days=366", receiver.addr);
+        let client = client.clone();
+        async move {
+            let r = client.get(&url).bearer_auth(VIEWER).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let by_point = get("point").await;
+    let p = &by_point["groups"][0];
+    assert_eq!(p["point"], POINT);
+    assert_eq!(p["count"], 5);
+    assert!((p["average"].as_f64().unwrap() - 3.0).abs() < 1e-9);
+    // Circular 01/2018 by the default table: 5->2, 4->2, 2->0, 1->0, 3->1.
+    assert!((p["circular_average"].as_f64().unwrap() - 1.0).abs() < 1e-9);
+    assert_eq!(p["scores"], serde_json::json!([1, 1, 1, 1, 1]));
+    let by_counter = get("counter").await;
+    let counters: Vec<(i64, i64, f64)> = by_counter["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["counter"].as_i64().unwrap(),
+                g["count"].as_i64().unwrap(),
+                g["average"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(counters.len(), 2);
+    assert_eq!((counters[0].0, counters[0].1), (1, 3));
+    assert!((counters[0].2 - 11.0 / 3.0).abs() < 1e-9);
+    assert_eq!((counters[1].0, counters[1].1), (3, 2));
+    assert!((counters[1].2 - 2.0).abs() < 1e-9);
+    let by_field = get("field").await;
+    assert_eq!(by_field["groups"].as_array().unwrap().len(), 2);
+    let by_hour = get("hour").await;
+    let hours: Vec<&str> = by_hour["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["hour"].as_str().unwrap())
+        .collect();
+    assert_eq!(hours, ["2026-03-02 09"], "Hanoi's hour, not UTC's");
+    let r = client
+        .get(format!("http://{}/api/ratings?by=colour", receiver.addr))
+        .bearer_auth(VIEWER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let refusal: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(refusal["error"], "bad_request");
+    let r = client
+        .get(format!("http://{}/api/ratings", receiver.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "the centre's staff only");
+
+    // The monthly CSV: a header and one row per point, day, counter and field.
+    let csv = client
+        .get(format!("http://{}/api/ratings.csv?days=366", receiver.addr))
+        .bearer_auth(VIEWER)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[0].starts_with("point,day,counter,field,ratings,average_1_5"));
+    assert!(
+        lines[1].contains(",2026-03-02,1,") && lines[1].contains(",3,3.67,1.33,0,1,0,1,1"),
+        "{csv}"
+    );
+
+    // Ten 5s, then three weeks later ten 2s: the point is flagged as falling.
+    serve_and_rate(&mut q, &clock, "ho-tich", 1, &[5; 10]);
+    clock.advance(chrono::Duration::days(21));
+    serve_and_rate(&mut q, &clock, "ho-tich", 1, &[2; 10]);
+    sender.drain().await.unwrap();
+    let now = kiosk::clock::Clock::now(clock.as_ref());
+    let trends = receiver.centre.rating_trends(now).unwrap();
+    assert_eq!(trends[0]["recent_count"], 10);
+    assert_eq!(trends[0]["earlier_count"], 15);
+    assert_eq!(trends[0]["falling"], true, "{trends:?}");
+    let steady = receiver
+        .centre
+        .rating_trends(now - chrono::Duration::days(21))
+        .unwrap();
+    assert_eq!(steady[0]["falling"], false);
+    receiver.stop();
+}
