@@ -47,6 +47,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod dossier;
 pub mod guides;
 pub mod hub;
 pub mod identity;

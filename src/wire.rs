@@ -111,3 +111,55 @@ pub struct PriorityGroupView {
     pub name_vi: String,
     pub name_en: String,
 }
+
+/// Where a dossier stands, as the one-stop system (or the reference receiver) answers a point's
+/// lookup by its code (`GET /api/v1/dossiers/{code}` on the centre).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DossierStatus {
+    pub code: String,
+    /// The procedure's name (Vietnamese, as the catalogue has it).
+    pub procedure: String,
+    pub state: DossierState,
+    /// The day the result is due, if set.
+    pub expected: Option<chrono::NaiveDate>,
+    /// Where to collect the result (a counter or desk), in both languages.
+    pub collect_vi: String,
+    pub collect_en: String,
+    /// A fee still to pay when collecting, as printed ("50.000 đồng"); empty for none.
+    pub fee_due: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DossierState {
+    /// Received, waiting to be processed.
+    Received,
+    Processing,
+    /// The citizen must add or correct papers.
+    NeedsMore,
+    /// The result is ready to collect.
+    Ready,
+    /// Already collected.
+    Returned,
+}
+
+impl DossierState {
+    pub fn describe_vi_en(self) -> (&'static str, &'static str) {
+        match self {
+            DossierState::Received => (
+                "Đã tiếp nhận, đang chờ xử lý",
+                "Received, waiting to be processed",
+            ),
+            DossierState::Processing => ("Đang giải quyết", "Being processed"),
+            DossierState::NeedsMore => (
+                "Cần bổ sung giấy tờ: mời bạn đến quầy để được hướng dẫn",
+                "Papers to add: please come to a counter for guidance",
+            ),
+            DossierState::Ready => (
+                "Đã có kết quả, mời bạn nhận",
+                "The result is ready to collect",
+            ),
+            DossierState::Returned => ("Đã trả kết quả", "The result was collected"),
+        }
+    }
+}

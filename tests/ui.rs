@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use i_slint_backend_testing::ElementHandle;
 use kiosk::config::{Config, TransportConfig};
 use kiosk::ui::{
-    AssistantAdapter, HelpAdapter, Kiosk, KioskAdapter, KioskUi, Page, PrintState,
+    AssistantAdapter, DossierAdapter, HelpAdapter, Kiosk, KioskAdapter, KioskUi, Page, PrintState,
     ProceduresAdapter, ServicesAdapter, TicketAdapter,
 };
 use slint::{ComponentHandle, Model};
@@ -410,6 +410,82 @@ fn layout_check_finds_each_defect() {
     probe.hide().unwrap();
 }
 
+/// "Tra cứu hồ sơ" against a real receiver on 127.0.0.1: a malformed code is named, a ready
+/// dossier offers a ticket for the general queue, an unknown code says so, and with the
+/// receiver gone the kiosk says it cannot ask and gives the hotline.
+fn dossier_lookup(ui: &KioskUi, db: &Path, stop_centre: tokio::sync::oneshot::Sender<()>) {
+    let d = ui.window.global::<DossierAdapter>();
+    tap(ui, "Tra cứu hồ sơ");
+    assert_eq!(page(ui), Page::Dossier);
+    type_keys(ui, "000.a0.01.h26-261345-0012");
+    assert_eq!(d.get_code(), "000.A0.01.H26-261345-0012");
+    tap(ui, "Tra cứu");
+    assert_eq!(d.get_state(), 5, "malformed");
+    assert!(
+        d.get_message_vi().contains("261345"),
+        "{}",
+        d.get_message_vi()
+    );
+    tap(ui, "Xóa");
+    type_keys(ui, "000.a0.01.h26-261125-0012");
+    tap(ui, "Tra cứu");
+    pump_until("the receiver's answer", || d.get_state() != 1);
+    assert_eq!(d.get_state(), 2, "{}", d.get_message_en());
+    assert!(d.get_ready());
+    assert_eq!(d.get_procedure(), "Đăng ký khai sinh");
+    tap(ui, "Lấy số nhận kết quả");
+    assert_eq!(page(ui), Page::Priority);
+    tap(ui, "Không, lấy số thường");
+    pump_until("the result-return ticket", || {
+        page(ui) == Page::Ticket && print_state(ui) == PrintState::Printed
+    });
+    assert_eq!(tickets(db).last().unwrap().0, "G001", "the general queue");
+    tap(ui, "Xong");
+
+    tap(ui, "Tra cứu hồ sơ");
+    assert_eq!(d.get_code(), "", "a new citizen starts with an empty code");
+    type_keys(ui, "000.a0.01.h26-261125-0099");
+    tap(ui, "Tra cứu");
+    pump_until("the receiver's answer", || d.get_state() != 1);
+    assert_eq!(d.get_state(), 3, "unknown");
+
+    let _ = stop_centre.send(());
+    std::thread::sleep(Duration::from_millis(300));
+    tap(ui, "Tra cứu");
+    pump_until("the lookup gives up", || d.get_state() != 1);
+    assert_eq!(d.get_state(), 4, "offline");
+    assert!(d.get_message_vi().contains("024.1022"));
+    tap(ui, "‹ Trang đầu");
+}
+
+/// A reference receiver with its demo dossiers, served on the kiosk's runtime.
+fn start_centre(kiosk: &Kiosk, dir: &Path) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let config = kiosk::centre::CentreConfig {
+        listen: "127.0.0.1:0".into(),
+        db_path: dir.join("centre.sqlite"),
+        max_body_bytes: 64 * 1024,
+        stale_after_seconds: 120,
+        point: vec![kiosk::centre::PointConfig {
+            path: "hn.ttpvhcc/cn-07/demo".into(),
+            token: "ui-test-point-token".into(),
+        }],
+        viewer: Vec::new(),
+        allowed_hosts: Vec::new(),
+    };
+    let centre = std::sync::Arc::new(kiosk::centre::Centre::open(&config).unwrap());
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    kiosk.runtime.spawn(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        addr_tx.send(listener.local_addr().unwrap()).unwrap();
+        let _ = kiosk::centre::serve(listener, centre, async {
+            let _ = stop_rx.await;
+        })
+        .await;
+    });
+    (addr_rx.recv().unwrap().to_string(), stop_tx)
+}
+
 #[test]
 fn kiosk_touch_flows() {
     i_slint_backend_testing::init_integration_test_with_mock_time();
@@ -420,7 +496,13 @@ fn kiosk_touch_flows() {
     config.printer.transport = TransportConfig::Spool { dir: spool.clone() };
     config.guides_dir = dir.path().join("no-such-dir"); // the built-in guides
     let db = config.db_path.clone();
+    let mut dossier_config = config.clone();
     let (mut kiosk, running) = Kiosk::start(config).unwrap();
+    let (centre, stop_centre) = start_centre(&kiosk, dir.path());
+    dossier_config.reporting.url = Some(format!("http://{centre}/api/v1/reports"));
+    dossier_config.reporting.token = Some("ui-test-point-token".into());
+    kiosk.dossiers =
+        std::sync::Arc::new(kiosk::dossier::CentreDossiers::from_config(&dossier_config));
     let speech = dir.path().join("speech");
     kiosk.speaker = kiosk::speech::Speaker::with_output(Some(speech.clone()));
     assert!(
@@ -438,6 +520,7 @@ fn kiosk_touch_flows() {
     priority_ticket(&ui, &db, &speech);
     procedure_to_ticket(&ui, &db);
     assistant_to_ticket(&ui, &db);
+    dossier_lookup(&ui, &db, stop_centre);
     help_and_language(&ui);
 
     drop(ui);

@@ -146,6 +146,9 @@ pub struct Centre {
     allowed_hosts: Vec<String>,
 }
 
+/// The reference receiver's demo dossiers (a one-stop system is out of reach here).
+const DEMO_DOSSIERS: &str = include_str!("../../assets/centre/demo-dossiers.json");
+
 const SCHEMA_SQL: &str = r#"
 CREATE TABLE IF NOT EXISTS points (
     path           TEXT PRIMARY KEY,
@@ -153,6 +156,10 @@ CREATE TABLE IF NOT EXISTS points (
     name_en        TEXT NOT NULL,
     last_report_at INTEGER NOT NULL,
     snapshot       TEXT
+);
+CREATE TABLE IF NOT EXISTS dossiers (
+    code   TEXT PRIMARY KEY,
+    status TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS events (
     key            TEXT PRIMARY KEY,
@@ -269,6 +276,16 @@ impl Centre {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA_SQL)?;
+        // The reference receiver's stand-in for a one-stop system: a few demo dossiers.
+        if let Ok(demo) = serde_json::from_str::<Vec<crate::wire::DossierStatus>>(DEMO_DOSSIERS) {
+            for d in demo {
+                let json = serde_json::to_string(&d).unwrap_or_default();
+                conn.execute(
+                    "INSERT OR IGNORE INTO dossiers (code, status) VALUES (?1, ?2)",
+                    params![d.code, json],
+                )?;
+            }
+        }
         Ok(Centre {
             conn: Mutex::new(conn),
             tokens: config
@@ -620,6 +637,20 @@ impl Centre {
         Ok(out)
     }
 
+    /// A dossier's status by its code (the demo table stands in for a one-stop system).
+    pub fn dossier(
+        &self,
+        code: &str,
+    ) -> Result<Option<crate::wire::DossierStatus>, rusqlite::Error> {
+        let json: Option<String> = self
+            .lock()
+            .query_row("SELECT status FROM dossiers WHERE code = ?1", [code], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
     pub fn event_count(&self) -> Result<i64, rusqlite::Error> {
         self.lock()
             .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
@@ -725,6 +756,44 @@ fn authorise_viewer(centre: &Centre, headers: &HeaderMap) -> Result<(), Refusal>
             "this token is not a viewer's ([[viewer]] in the centre's config)",
         ))
     }
+}
+
+/// A point asks where a citizen's dossier stands (`GET /api/v1/dossiers/{code}`, the point's
+/// bearer token).
+async fn get_dossier(
+    State(centre): State<Arc<Centre>>,
+    headers: HeaderMap,
+    axum::extract::Path(code): axum::extract::Path<String>,
+) -> Result<Json<crate::wire::DossierStatus>, Refusal> {
+    let token = bearer(&headers).ok_or_else(|| {
+        refuse(
+            StatusCode::UNAUTHORIZED,
+            "unauthorised",
+            "a point's bearer token is needed",
+        )
+    })?;
+    if !centre.tokens.contains_key(token) {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "unknown point token",
+        ));
+    }
+    let code = crate::domain::parse_dossier_code(&code)
+        .map_err(|e| refuse(StatusCode::BAD_REQUEST, "bad_dossier_code", e.to_string()))?;
+    let c = Arc::clone(&centre);
+    let key = code.as_str().to_string();
+    let found = tokio::task::spawn_blocking(move || c.dossier(&key))
+        .await
+        .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        .map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, "storage", e.to_string()))?;
+    found.map(Json).ok_or_else(|| {
+        refuse(
+            StatusCode::NOT_FOUND,
+            "unknown_dossier",
+            format!("no dossier {}", code.as_str()),
+        )
+    })
 }
 
 async fn get_points(
@@ -868,6 +937,7 @@ pub fn router(centre: Arc<Centre>) -> Router {
         .route("/api/ratings", get(get_ratings))
         .route("/api/ratings.csv", get(get_ratings_csv))
         .route("/api/v1/reports", post(post_report))
+        .route("/api/v1/dossiers/{code}", get(get_dossier))
         .fallback(|| async {
             refuse(
                 StatusCode::NOT_FOUND,

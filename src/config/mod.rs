@@ -277,6 +277,15 @@ impl Config {
             .collect()
     }
 
+    /// The queue for everything else (fields `["*"]`), or the first: where staff guide a
+    /// citizen who does not know their procedure, and where results are returned.
+    pub fn general_service(&self) -> Option<&Service> {
+        self.services
+            .iter()
+            .find(|s| s.fields.iter().any(|f| f == "*"))
+            .or_else(|| self.services.first())
+    }
+
     pub fn service(&self, id: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.id == id)
     }

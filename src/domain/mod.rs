@@ -2,6 +2,7 @@
 //! quotas, the service day and the wait estimate; and the catalogue's `Procedure` as data. No slint, tokio, rusqlite, axum or reqwest
 //! here; time always comes in as an argument, so every rule is a plain unit test.
 
+pub mod dossier;
 pub mod numbering;
 pub mod priority;
 pub mod procedure;
@@ -12,6 +13,7 @@ pub mod ticket;
 pub mod vocabulary;
 pub mod wait;
 
+pub use dossier::{DossierCode, DossierCodeError, dossier_code_in, parse_dossier_code};
 pub use numbering::{
     IssuedSoFar, NumberRange, NumberingError, next_number, split_code, ticket_code,
 };

@@ -323,13 +323,7 @@ pub fn connect(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>) {
         a.on_ask_staff(move || {
             used();
             let Some(app) = weak.upgrade() else { return };
-            let config = &kiosk.config;
-            let general = config
-                .services
-                .iter()
-                .find(|s| s.fields.iter().any(|f| f == "*"))
-                .or_else(|| config.services.first());
-            if let Some(service) = general {
+            if let Some(service) = kiosk.config.general_service() {
                 super::services_adapter::after_choosing(&app, &kiosk, &choice, &service.id);
             }
         });

@@ -4,6 +4,7 @@
 //! the UI thread. One file per page adapter, as in the Slint demos.
 
 mod assistant_adapter;
+pub(crate) mod dossier_adapter;
 mod help_adapter;
 pub(crate) mod kiosk_adapter;
 pub mod layout_check;
@@ -48,6 +49,8 @@ pub struct Kiosk {
     pub issuing: Arc<AtomicBool>,
     /// Read-aloud, when espeak-ng is installed.
     pub speaker: Option<crate::speech::Speaker>,
+    /// Who answers "where is my dossier?" (the centre's receiver by default).
+    pub dossiers: Arc<dyn crate::dossier::DossierSource>,
 }
 
 impl Kiosk {
@@ -98,7 +101,10 @@ impl Kiosk {
                     ));
                 })?;
         }
+        let dossiers: Arc<dyn crate::dossier::DossierSource> =
+            Arc::new(crate::dossier::CentreDossiers::from_config(&config));
         Ok(Kiosk {
+            dossiers,
             assistant,
             config,
             hub: app.hub.clone(),
@@ -161,6 +167,7 @@ impl KioskUi {
         procedures_adapter::connect(&window, &kiosk, &choice);
         help_adapter::connect(&window, &kiosk);
         assistant_adapter::connect(&window, &kiosk, &choice);
+        dossier_adapter::connect(&window, &kiosk, &choice);
         kiosk_adapter::watch_queues(&window, &kiosk);
         Ok(KioskUi {
             window,

@@ -210,6 +210,33 @@ pub fn page_text(app: &AppWindow) -> (String, String) {
                 );
             }
         }
+        Page::Dossier => {
+            let d = app.global::<super::DossierAdapter>();
+            match d.get_state() {
+                2 => {
+                    out.push(format!("{}.", pick(en, &d.get_status_vi(), &d.get_status_en())));
+                    out.push(format!("{}.", d.get_procedure()));
+                    if !d.get_expected().is_empty() {
+                        out.push(if en {
+                            format!("Due on {}.", d.get_expected())
+                        } else {
+                            format!("Ngày hẹn trả kết quả: {}.", d.get_expected())
+                        });
+                    }
+                    out.push(format!(
+                        "{}: {}.",
+                        if en { "Collect at" } else { "Nơi nhận kết quả" },
+                        pick(en, &d.get_collect_vi(), &d.get_collect_en())
+                    ));
+                }
+                3..=5 => out.push(pick(en, &d.get_message_vi(), &d.get_message_en())),
+                _ => out.push(pick(
+                    en,
+                    "Tra cứu hồ sơ. Hãy nhập mã hồ sơ in trên giấy tiếp nhận bằng bàn phím trên màn hình, rồi chạm Tra cứu.",
+                    "Dossier lookup. Type the dossier code from your receipt on the on-screen keypad, then touch Look up.",
+                )),
+            }
+        }
         Page::Assistant => {
             let a = app.global::<AssistantAdapter>();
             match a.get_state() {

@@ -16,7 +16,7 @@ use super::{
 };
 
 /// Every page (and page state) the command can draw.
-pub const PAGES: [&str; 19] = [
+pub const PAGES: [&str; 23] = [
     "welcome",
     "welcome-notice",
     "idle-warning",
@@ -36,6 +36,10 @@ pub const PAGES: [&str; 19] = [
     "assistant-answer",
     "assistant-unsure",
     "assistant-elsewhere",
+    "dossier",
+    "dossier-invalid",
+    "dossier-offline",
+    "dossier-found",
 ];
 
 struct Headless {
@@ -179,6 +183,36 @@ fn show_plain_page(ui: &KioskUi, page: &str) -> Result<(), String> {
             k.set_page(Page::Help);
         }
         "assistant" => k.set_page(Page::Assistant),
+        "dossier" => {
+            app.global::<super::DossierAdapter>()
+                .invoke_keys("000.A0.01.H26-2611".into());
+            k.set_page(Page::Dossier);
+        }
+        "dossier-invalid" => {
+            app.global::<super::DossierAdapter>()
+                .invoke_keys("000.A0.01.H26-261345-0012".into());
+            super::dossier_adapter::lookup(app, &ui.kiosk);
+            k.set_page(Page::Dossier);
+        }
+        "dossier-offline" | "dossier-found" => {
+            let d = app.global::<super::DossierAdapter>();
+            d.invoke_keys("000.A0.01.H26-261130-0007".into());
+            let outcome = if page == "dossier-found" {
+                Ok(Some(crate::wire::DossierStatus {
+                    code: d.get_code().to_string(),
+                    procedure: "Cấp giấy chứng nhận quyền sử dụng đất, quyền sở hữu nhà ở và tài sản khác gắn liền với đất lần đầu".into(),
+                    state: crate::wire::DossierState::Ready,
+                    expected: chrono::NaiveDate::from_ymd_opt(2026, 12, 7),
+                    collect_vi: "Quầy trả kết quả (quầy 6)".into(),
+                    collect_en: "Result desk (counter 6)".into(),
+                    fee_due: "20.000 đồng".into(),
+                }))
+            } else {
+                Err(crate::dossier::DossierError::Offline("no centre".into()))
+            };
+            super::dossier_adapter::show(app, &outcome);
+            k.set_page(Page::Dossier);
+        }
         // A question about the point itself.
         "assistant-faq" => ask_typed(ui, "nhaf veej sinh owr ddaau"),
         "assistant-unsure" => {

@@ -41,6 +41,7 @@ pub fn go_home(app: &AppWindow, choice: &Rc<RefCell<Choice>>) {
     p.set_showing_detail(false);
     p.invoke_reset_search();
     app.global::<HelpAdapter>().set_showing_guide(false);
+    super::dossier_adapter::reset(app);
 }
 
 pub fn set_language(app: &AppWindow, lang: &str) {

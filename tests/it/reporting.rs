@@ -798,3 +798,59 @@ async fn ratings_reach_the_centre_and_add_up_per_point_counter_field_and_hour() 
     assert_eq!(steady[0]["falling"], false);
     receiver.stop();
 }
+
+/// The kiosk's dossier lookup against the real receiver: a known code answers with its status,
+/// an unknown one with nothing, a bad token is refused, and no receiver is "offline".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dossier_lookup_online_unknown_refused_and_offline() {
+    use kiosk::dossier::{CentreDossiers, DossierError, DossierSource};
+    let dir = tempfile::tempdir().unwrap();
+    let mut receiver = Receiver::start(dir.path(), None).await;
+    let mut config = demo_config(dir.path());
+    config.reporting.url = Some(format!("http://{}/api/v1/reports", receiver.addr));
+    config.reporting.token = Some(TOKEN.into());
+    let source = CentreDossiers::from_config(&config);
+    let ready = kiosk::domain::parse_dossier_code("000.A0.01.H26-261125-0012").unwrap();
+    let found = source
+        .lookup(&ready)
+        .await
+        .unwrap()
+        .expect("a demo dossier");
+    assert_eq!(found.state, kiosk::wire::DossierState::Ready);
+    assert_eq!(found.procedure, "Đăng ký khai sinh");
+    let unknown = kiosk::domain::parse_dossier_code("000.A0.01.H26-261125-0099").unwrap();
+    assert_eq!(source.lookup(&unknown).await.unwrap(), None);
+
+    config.reporting.token = Some("not-a-point".into());
+    let stranger = CentreDossiers::from_config(&config);
+    assert_eq!(
+        stranger.lookup(&ready).await,
+        Err(DossierError::Refused("forbidden".into()))
+    );
+    // A malformed code straight to the receiver: refused with a JSON reason.
+    let r = reqwest::Client::new()
+        .get(format!("http://{}/api/v1/dossiers/A023", receiver.addr))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "bad_dossier_code");
+
+    receiver.stop();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    config.reporting.token = Some(TOKEN.into());
+    config.reporting.url = Some(format!("http://{}/api/v1/reports", receiver.addr));
+    let down = CentreDossiers::from_config(&config);
+    assert!(matches!(
+        down.lookup(&ready).await,
+        Err(DossierError::Offline(_))
+    ));
+    config.reporting.url = None;
+    let unconfigured = CentreDossiers::from_config(&config);
+    assert!(matches!(
+        unconfigured.lookup(&ready).await,
+        Err(DossierError::Offline(_))
+    ));
+}
