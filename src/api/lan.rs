@@ -33,10 +33,17 @@ static BOARD_HTML: &str = include_str!("../../assets/web/board.html");
 static COUNTER_HTML: &str = include_str!("../../assets/web/counter.html");
 static INDEX_HTML: &str = include_str!("../../assets/web/index.html");
 static RATE_HTML: &str = include_str!("../../assets/web/rate.html");
+static SUPERVISOR_HTML: &str = include_str!("../../assets/web/supervisor.html");
 static OPENAPI: &str = include_str!("../../docs/openapi.yaml");
 
 /// The pages this server sends (their inline scripts are allowed by hash, `crate::web`).
-pub const PAGES: [&str; 4] = [BOARD_HTML, COUNTER_HTML, INDEX_HTML, RATE_HTML];
+pub const PAGES: [&str; 5] = [
+    BOARD_HTML,
+    COUNTER_HTML,
+    INDEX_HTML,
+    RATE_HTML,
+    SUPERVISOR_HTML,
+];
 
 /// The longest text each field takes (characters). Bounded here so that nothing a client
 /// sends can grow an event past what reporting carries (`report::MAX_EVENT_BYTES`).
@@ -342,6 +349,141 @@ fn counter_number(raw: &str) -> Result<u32, ApiError> {
             format!("\"{raw}\" is not a counter number"),
         )
     })
+}
+
+/// The supervisor's token: the same derivation as a counter's, for the pseudo-counter 0.
+fn supervisor_token(state: &ApiState) -> Option<String> {
+    let pin = state.hub.config().api.supervisor_pin.as_deref()?;
+    Some(pin_token(&state.secret, 0, pin))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SupervisorLogin {
+    pin: String,
+}
+
+/// `POST /api/supervisor/login`: the supervisor PIN for a token. Throttled like the counters'
+/// PINs (the supervisor is "counter 0" to the throttle), every lock a `login_locked` event.
+async fn supervisor_login(
+    State(state): State<ApiState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let req: SupervisorLogin = body(&bytes)?;
+    bounded(&req.pin, "pin", MAX_PIN)?;
+    let subjects = [Subject::Counter(0), Subject::Address(peer(connect))];
+    let now = std::time::Instant::now();
+    let Some(pin) = state.hub.config().api.supervisor_pin.clone() else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            Reason::NoPin,
+            "this hub has no supervisor page ([api] supervisor_pin is not set)",
+        ));
+    };
+    // The lock is taken and released here, never held across an await.
+    let locks = {
+        let mut logins = state.logins.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(wait) = logins.locked(&subjects, now) {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                Reason::TooManyAttempts,
+                format!(
+                    "too many wrong PINs: sign-in is locked for {} s more",
+                    wait.as_secs().max(1)
+                ),
+            )
+            .retry_after(wait));
+        }
+        if same(&pin, &req.pin) {
+            logins.succeeded(&subjects);
+            None
+        } else {
+            Some(logins.failed(&subjects, now))
+        }
+    };
+    let Some(locks) = locks else {
+        return Ok(
+            axum::Json(serde_json::json!({ "token": supervisor_token(&state) })).into_response(),
+        );
+    };
+    for lock in &locks {
+        let detail = serde_json::json!({
+            "supervisor": true, "failures": lock.failures, "locked_seconds": lock.duration.as_secs(),
+        });
+        if let Err(e) = state
+            .hub
+            .record_device_event(EventKind::LoginLocked, None, detail)
+            .await
+        {
+            tracing::error!(error = %e, "sign-in lock not recorded");
+        }
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        Reason::WrongPin,
+        "wrong supervisor PIN",
+    ))
+}
+
+/// `GET /api/supervisor`: per counter today, served, no-shows, mean service time and ratings.
+async fn supervisor_view(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let expected = supervisor_token(&state);
+    match (bearer(&headers), expected.as_deref()) {
+        (Some(got), Some(want)) if same(got, want) => {}
+        (None, _) => {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                Reason::Unauthorised,
+                "sign in with the supervisor PIN (POST /api/supervisor/login)",
+            ));
+        }
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                Reason::Forbidden,
+                "not the supervisor's token",
+            ));
+        }
+    }
+    let status = state.hub.status().await?;
+    let config = Arc::clone(state.hub.config());
+    let reader = state.reader.clone();
+    let day = status.service_day;
+    let rows = tokio::task::spawn_blocking(move || {
+        reader.with(|s| {
+            let tx = s.read()?;
+            let stats = tx.counter_day_stats(day)?;
+            let mut rows = Vec::new();
+            for c in &config.counters {
+                let st = stats.iter().find(|x| x.counter == c.number);
+                rows.push(serde_json::json!({
+                    "number": c.number,
+                    "name_vi": c.name.vi,
+                    "name_en": c.name.en,
+                    "served": st.map_or(0, |x| x.served),
+                    "no_shows": st.map_or(0, |x| x.no_shows),
+                    "mean_service_minutes": st
+                        .and_then(|x| x.mean_service_seconds)
+                        .map(|s| (s / 6.0).round() / 10.0),
+                    "paused_reason": tx.paused_reason(c.number)?,
+                    "ratings": tx.rating_summary(day, Some(c.number))?,
+                }));
+            }
+            Ok::<_, crate::store::StoreError>(serde_json::json!({
+                "service_day": day,
+                "counters": rows,
+                "ratings": tx.rating_summary(day, None)?,
+            }))
+        })
+    })
+    .await
+    .map_err(internal)?
+    .map_err(internal)?;
+    Ok(axum::Json(rows).into_response())
 }
 
 async fn counter_view(
@@ -762,6 +904,9 @@ pub fn routes() -> Router<ApiState> {
         .route("/board", get(|| async { Html(BOARD_HTML) }))
         .route("/counter", get(|| async { Html(COUNTER_HTML) }))
         .route("/rate", get(|| async { Html(RATE_HTML) }))
+        .route("/supervisor", get(|| async { Html(SUPERVISOR_HTML) }))
+        .route("/api/supervisor", get(supervisor_view))
+        .route("/api/supervisor/login", post(supervisor_login))
         .route(
             "/counter/",
             get(|| async { Redirect::permanent("/counter") }),

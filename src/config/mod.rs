@@ -201,6 +201,9 @@ pub struct ApiConfig {
     pub allowed_hosts: Vec<String>,
     /// Tickets one address may ask for through `POST /api/tickets` in a minute.
     pub issue_per_minute: u32,
+    /// The PIN of the point's supervisor page (`/supervisor`: served, service time and ratings
+    /// per counter); none means no supervisor page.
+    pub supervisor_pin: Option<String>,
 }
 
 impl Default for ApiConfig {
@@ -208,6 +211,7 @@ impl Default for ApiConfig {
         ApiConfig {
             allowed_hosts: Vec::new(),
             issue_per_minute: 30,
+            supervisor_pin: None,
         }
     }
 }
@@ -979,8 +983,29 @@ fn read_config(
         if let Some(n) = t.integer("issue_per_minute", false, 1, 600, problems) {
             api.issue_per_minute = n as u32;
         }
+        if let Some((pin, span)) = t.spanned_string("supervisor_pin", false, problems) {
+            if pin.len() < 4 || pin.len() > 16 || !pin.bytes().all(|b| b.is_ascii_digit()) {
+                problems.at(
+                    &span,
+                    &t.key_path("supervisor_pin"),
+                    "a supervisor PIN is 4 to 16 digits (6 or more on a LAN)",
+                );
+            }
+            secrets.push(SecretAt {
+                span,
+                key: t.key_path("supervisor_pin"),
+                value: pin.clone(),
+            });
+            api.supervisor_pin = Some(pin);
+        }
         t.finish(
-            &["listen", "kiosk_token", "allowed_hosts", "issue_per_minute"],
+            &[
+                "listen",
+                "kiosk_token",
+                "allowed_hosts",
+                "issue_per_minute",
+                "supervisor_pin",
+            ],
             problems,
         );
         // A hub that answers the LAN must not answer it with the demo's secrets.

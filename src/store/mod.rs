@@ -167,6 +167,15 @@ pub struct StoredRating {
     pub field: String,
 }
 
+/// What one counter did on a day (the supervisor's page).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CounterDayStats {
+    pub counter: u32,
+    pub served: u32,
+    pub no_shows: u32,
+    pub mean_service_seconds: Option<f64>,
+}
+
 /// Ratings of one counter (or all) on one day: how many, and their mean.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct RatingSummary {
@@ -1102,6 +1111,26 @@ impl Tx<'_> {
                 Ok((r.get(0)?, r.get(1)?))
             })?;
         Ok(RatingSummary { count, average })
+    }
+
+    /// Per counter on a day: tickets finished, no-shows, and the mean service time in seconds
+    /// (start of service, or the call when it was skipped, to the end) of the finished ones.
+    pub fn counter_day_stats(&self, day: NaiveDate) -> Result<Vec<CounterDayStats>, StoreError> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT counter, SUM(state = 'done'), SUM(state = 'no_show'), \
+             AVG(CASE WHEN state = 'done' THEN finished_at - COALESCE(serving_at, called_at) END) \
+             FROM tickets WHERE service_day = ?1 AND counter IS NOT NULL \
+             GROUP BY counter ORDER BY counter",
+        )?;
+        let rows = stmt.query_map([day_key(day)], |r| {
+            Ok(CounterDayStats {
+                counter: r.get(0)?,
+                served: r.get::<_, Option<u32>>(1)?.unwrap_or(0),
+                no_shows: r.get::<_, Option<u32>>(2)?.unwrap_or(0),
+                mean_service_seconds: r.get::<_, Option<f64>>(3)?.map(|ms| ms / 1000.0),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Ratings of a day by score (index 0 is score 1): for the hub's metrics.

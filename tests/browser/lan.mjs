@@ -216,6 +216,23 @@ try {
   await rater.waitForSelector("[data-testid=rate-idle]:not(.hidden)", { timeout: 8000 });
   check(true, "the rating screen went back to waiting");
 
+  // The supervisor's page: signed in with the supervisor PIN, it lists counter 2's day.
+  const boss = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await boss.goto(`${base}/supervisor`);
+  await boss.fill("[data-testid=supervisor-pin]", "000000");
+  await boss.click("#login-submit");
+  await boss.waitForFunction(() => document.getElementById("message").textContent !== "");
+  check((await boss.textContent("#message")).includes("Sai mã PIN"), "a wrong supervisor PIN is refused");
+  await boss.fill("[data-testid=supervisor-pin]", "246810");
+  await boss.click("#login-submit");
+  await boss.waitForSelector("[data-testid=supervisor-rows] tr");
+  const rows = await boss.$$eval("[data-testid=supervisor-rows] tr", trs => trs.map(tr => [...tr.children].map(td => td.textContent)));
+  const c2 = rows.find(r => r[0].startsWith("Quầy 2"));
+  check(c2 && Number(c2[1]) >= 1 && c2[4] === "1" && c2[5] === "2.0", `the supervisor sees counter 2: ${JSON.stringify(c2)}`);
+  const c1 = rows.find(r => r[0].startsWith("Quầy 1"));
+  check(c1 && c1[0].includes("tạm dừng") === false && Number(c1[1]) >= 2, `and counter 1: ${JSON.stringify(c1)}`);
+  await boss.screenshot({ path: join(OUT_DIR, "supervisor.png") });
+
   // Someone guesses counter 5's PIN: after 5 wrong tries the page says sign-in is locked, in
   // Vietnamese, with when to try again (last: it locks this address for the other counters too).
   const guesser = await browser.newPage();
