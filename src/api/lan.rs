@@ -241,6 +241,9 @@ fn authorise_counter(state: &ApiState, headers: &HeaderMap, counter: u32) -> Res
 struct Login {
     counter: u32,
     pin: String,
+    /// "clerk" (the counter page, the default: a clerk's session starts) or "rating" (the
+    /// counter's rating tablet).
+    role: Option<String>,
 }
 
 /// The client's address (the server is started with connect info; tests that build the
@@ -256,6 +259,19 @@ async fn login(
 ) -> Result<Response, ApiError> {
     let req: Login = body(&bytes)?;
     bounded(&req.pin, "pin", MAX_PIN)?;
+    if let Some(role) = req.role.as_deref()
+        && role != "clerk"
+        && role != "rating"
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            Reason::BadRequest,
+            format!(
+                "role \"{}\": use clerk or rating",
+                crate::text::clip(role, 20)
+            ),
+        ));
+    }
     let from = peer(connect);
     let subjects = [Subject::Counter(req.counter), Subject::Address(from)];
     let now = std::time::Instant::now();
@@ -286,6 +302,16 @@ async fn login(
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .succeeded(&subjects);
+        if req.role.as_deref() != Some("rating") {
+            let detail = serde_json::json!({ "counter": req.counter });
+            if let Err(e) = state
+                .hub
+                .record_device_event(EventKind::CounterSignedIn, None, detail)
+                .await
+            {
+                tracing::error!(error = %e, "counter sign-in not recorded");
+            }
+        }
         return Ok(axum::Json(serde_json::json!({
             "counter": req.counter,
             "token": pin_token(&state.secret, req.counter, pin),

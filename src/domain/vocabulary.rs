@@ -110,6 +110,9 @@ vocabulary! {
         /// Too many wrong PINs for a counter or from one address: sign-in is locked for a while
         /// (`detail`: counter or address, failures, seconds locked). Recorded by the LAN API.
         LoginLocked = "login_locked",
+        /// A clerk signed in on a counter's page (`detail`: counter): starts the clerk's counter
+        /// session that ratings name. The rating tablet's sign-in is not one.
+        CounterSignedIn = "counter_signed_in",
         /// A citizen rated a finished service (`detail`: score 1-5, reasons, scale, the
         /// Circular 01/2018 score, field). Never tied to the citizen's identity.
         Rated = "rated",
@@ -144,7 +147,8 @@ impl EventKind {
     ];
 
     /// What the LAN API records on its own account (not a device's report).
-    pub const SECURITY: &'static [EventKind] = &[EventKind::LoginLocked];
+    pub const SECURITY: &'static [EventKind] =
+        &[EventKind::LoginLocked, EventKind::CounterSignedIn];
 
     /// Whether a device may add this kind.
     pub fn is_device(self) -> bool {

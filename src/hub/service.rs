@@ -578,6 +578,7 @@ impl QueueService {
         let rated = tx.is_rated(ticket.id)?;
         crate::domain::check_rating(&ticket, counter, input, now, window, rated)?;
         let field = tx.ticket_field(ticket.id)?;
+        let session = tx.counter_session(counter)?;
         let reasons: Vec<String> = input
             .reasons
             .iter()
@@ -601,6 +602,7 @@ impl QueueService {
             "reasons": reasons,
             "circular": crate::domain::circular_score(input.score, &self.config.rating.circular),
             "field": field,
+            "session": session,
         }));
         let event = tx.append_event(&event)?;
         tx.commit()?;

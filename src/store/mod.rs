@@ -1058,6 +1058,18 @@ impl Tx<'_> {
     }
 
     /// The most recent event of one of `kinds`, if any.
+    /// The clerk's current session at a counter: the id of its last `counter_signed_in`.
+    pub fn counter_session(&self, counter: u32) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT id FROM events WHERE kind = 'counter_signed_in' \
+                 AND json_extract(detail, '$.counter') = ?1 ORDER BY id DESC LIMIT 1",
+            )?
+            .query_row([counter], |r| r.get(0))
+            .optional()?)
+    }
+
     /// Whether a ticket has its rating.
     pub fn is_rated(&self, ticket_id: i64) -> Result<bool, StoreError> {
         Ok(self

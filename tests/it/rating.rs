@@ -49,6 +49,14 @@ fn a_finished_service_is_rated_once_in_its_window_without_identity() {
         Reason::Forbidden
     );
 
+    // The clerk's session at counter 1 (their sign-in), named by the rating.
+    let signed_in = q
+        .record_device_event(
+            kiosk::domain::EventKind::CounterSignedIn,
+            None,
+            serde_json::json!({ "counter": 1 }),
+        )
+        .unwrap();
     // The rating, once.
     let low = RatingInput {
         score: 2,
@@ -63,6 +71,10 @@ fn a_finished_service_is_rated_once_in_its_window_without_identity() {
         "2 of 5 is 0 on Circular 01/2018's scale"
     );
     assert_eq!(detail["reasons"][1], "staff_attitude");
+    assert_eq!(
+        detail["session"], signed_in.id,
+        "the clerk's counter session"
+    );
     let again = q.rate(1, "A001", &score(5)).unwrap_err();
     assert_eq!(again.reason(), Reason::AlreadyRated, "{again}");
 
