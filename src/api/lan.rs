@@ -24,7 +24,7 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
 
 use super::ApiState;
-use super::throttle::Subject;
+use super::throttle::{self, Subject};
 use super::views;
 use crate::domain::{EventKind, RatingInput, RatingReason, Reason};
 use crate::hub::{HubError, IssueRequest};
@@ -252,6 +252,44 @@ fn peer(connect: Option<Extension<ConnectInfo<SocketAddr>>>) -> IpAddr {
     connect.map_or(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), |c| c.0.0.ip())
 }
 
+/// A refusal while sign-in is locked, with when to try again.
+fn locked_out(wait: std::time::Duration) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        Reason::TooManyAttempts,
+        format!(
+            "too many wrong PINs: sign-in is locked for {} s more",
+            wait.as_secs().max(1)
+        ),
+    )
+    .retry_after(wait)
+}
+
+/// Every new lock is logged and becomes a `login_locked` event for the centre.
+async fn record_locks(state: &ApiState, locks: &[throttle::Lock], supervisor: bool) {
+    for lock in locks {
+        tracing::warn!(subject = %lock.subject, failures = lock.failures, seconds = lock.duration.as_secs(), "sign-in locked after wrong PINs");
+        let (counter, address) = match lock.subject {
+            Subject::Counter(n) => (Some(n), None),
+            Subject::Address(a) => (None, Some(a.to_string())),
+        };
+        let mut detail = serde_json::json!({
+            "counter": counter, "address": address,
+            "failures": lock.failures, "locked_seconds": lock.duration.as_secs(),
+        });
+        if supervisor {
+            detail["supervisor"] = true.into();
+        }
+        if let Err(e) = state
+            .hub
+            .record_device_event(EventKind::LoginLocked, None, detail)
+            .await
+        {
+            tracing::error!(error = %e, "sign-in lock not recorded");
+        }
+    }
+}
+
 async fn login(
     State(state): State<ApiState>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -281,15 +319,7 @@ async fn login(
         .unwrap_or_else(|p| p.into_inner())
         .locked(&subjects, now);
     if let Some(wait) = locked {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            Reason::TooManyAttempts,
-            format!(
-                "too many wrong PINs: sign-in is locked for {} s more",
-                wait.as_secs().max(1)
-            ),
-        )
-        .retry_after(wait));
+        return Err(locked_out(wait));
     }
     let config = state.hub.config();
     let right = config
@@ -325,24 +355,7 @@ async fn login(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .failed(&subjects, now);
-    for lock in &locks {
-        tracing::warn!(subject = %lock.subject, failures = lock.failures, seconds = lock.duration.as_secs(), "sign-in locked after wrong PINs");
-        let (counter, address) = match lock.subject {
-            Subject::Counter(n) => (Some(n), None),
-            Subject::Address(a) => (None, Some(a.to_string())),
-        };
-        let detail = serde_json::json!({
-            "counter": counter, "address": address,
-            "failures": lock.failures, "locked_seconds": lock.duration.as_secs(),
-        });
-        if let Err(e) = state
-            .hub
-            .record_device_event(EventKind::LoginLocked, None, detail)
-            .await
-        {
-            tracing::error!(error = %e, "sign-in lock not recorded");
-        }
-    }
+    record_locks(&state, &locks, false).await;
     let then = if locks.is_empty() {
         String::new()
     } else {
@@ -411,15 +424,7 @@ async fn supervisor_login(
     let locks = {
         let mut logins = state.logins.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(wait) = logins.locked(&subjects, now) {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                Reason::TooManyAttempts,
-                format!(
-                    "too many wrong PINs: sign-in is locked for {} s more",
-                    wait.as_secs().max(1)
-                ),
-            )
-            .retry_after(wait));
+            return Err(locked_out(wait));
         }
         if same(&pin, &req.pin) {
             logins.succeeded(&subjects);
@@ -433,18 +438,7 @@ async fn supervisor_login(
             axum::Json(serde_json::json!({ "token": supervisor_token(&state) })).into_response(),
         );
     };
-    for lock in &locks {
-        let detail = serde_json::json!({
-            "supervisor": true, "failures": lock.failures, "locked_seconds": lock.duration.as_secs(),
-        });
-        if let Err(e) = state
-            .hub
-            .record_device_event(EventKind::LoginLocked, None, detail)
-            .await
-        {
-            tracing::error!(error = %e, "sign-in lock not recorded");
-        }
-    }
+    record_locks(&state, &locks, true).await;
     Err(ApiError::new(
         StatusCode::FORBIDDEN,
         Reason::WrongPin,

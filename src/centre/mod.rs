@@ -714,11 +714,7 @@ async fn post_report(
             format!("event key \"{}\" does not start with \"{point}:\"", e.key),
         ));
     }
-    let c = Arc::clone(&centre);
-    let ack = tokio::task::spawn_blocking(move || c.ingest(&point, &report))
-        .await
-        .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
-        .map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, "storage", e.to_string()))?;
+    let ack = blocking(&centre, move |c| c.ingest(&point, &report)).await?;
     Ok(Json(ack))
 }
 
@@ -760,6 +756,18 @@ fn authorise_viewer(centre: &Centre, headers: &HeaderMap) -> Result<(), Refusal>
 
 /// A point asks where a citizen's dossier stands (`GET /api/v1/dossiers/{code}`, the point's
 /// bearer token).
+/// Run a store query off the async workers; a failed task or query is a JSON refusal.
+async fn blocking<T: Send + 'static>(
+    centre: &Arc<Centre>,
+    query: impl FnOnce(&Centre) -> Result<T, rusqlite::Error> + Send + 'static,
+) -> Result<T, Refusal> {
+    let c = Arc::clone(centre);
+    tokio::task::spawn_blocking(move || query(&c))
+        .await
+        .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        .map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, "storage", e.to_string()))
+}
+
 async fn get_dossier(
     State(centre): State<Arc<Centre>>,
     headers: HeaderMap,
@@ -781,12 +789,8 @@ async fn get_dossier(
     }
     let code = crate::domain::parse_dossier_code(&code)
         .map_err(|e| refuse(StatusCode::BAD_REQUEST, "bad_dossier_code", e.to_string()))?;
-    let c = Arc::clone(&centre);
     let key = code.as_str().to_string();
-    let found = tokio::task::spawn_blocking(move || c.dossier(&key))
-        .await
-        .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
-        .map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, "storage", e.to_string()))?;
+    let found = blocking(&centre, move |c| c.dossier(&key)).await?;
     found.map(Json).ok_or_else(|| {
         refuse(
             StatusCode::NOT_FOUND,
@@ -801,11 +805,7 @@ async fn get_points(
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, Refusal> {
     authorise_viewer(&centre, &headers)?;
-    let c = Arc::clone(&centre);
-    let points = tokio::task::spawn_blocking(move || c.points(Utc::now()))
-        .await
-        .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
-        .map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, "storage", e.to_string()))?;
+    let points = blocking(&centre, |c| c.points(Utc::now())).await?;
     Ok(Json(serde_json::json!({ "points": points })))
 }
 
@@ -814,11 +814,7 @@ async fn get_misses(
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, Refusal> {
     authorise_viewer(&centre, &headers)?;
-    let c = Arc::clone(&centre);
-    let misses = tokio::task::spawn_blocking(move || c.assistant_misses(Utc::now(), 50))
-        .await
-        .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
-        .map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, "storage", e.to_string()))?;
+    let misses = blocking(&centre, |c| c.assistant_misses(Utc::now(), 50)).await?;
     Ok(Json(serde_json::json!({ "misses": misses })))
 }
 
@@ -866,14 +862,11 @@ async fn get_ratings(
         )
     })?;
     let days = rating_days(&q, 30)?;
-    let c = Arc::clone(&centre);
-    let (groups, trends) = tokio::task::spawn_blocking(move || {
+    let (groups, trends) = blocking(&centre, move |c| {
         let now = Utc::now();
-        Ok::<_, rusqlite::Error>((c.ratings(now, days, by)?, c.rating_trends(now)?))
+        Ok((c.ratings(now, days, by)?, c.rating_trends(now)?))
     })
-    .await
-    .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
-    .map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, "storage", e.to_string()))?;
+    .await?;
     Ok(Json(
         serde_json::json!({ "by": by_word, "days": days, "groups": groups, "trends": trends }),
     ))
@@ -886,11 +879,7 @@ async fn get_ratings_csv(
 ) -> Result<Response, Refusal> {
     authorise_viewer(&centre, &headers)?;
     let days = rating_days(&q, 31)?;
-    let c = Arc::clone(&centre);
-    let csv = tokio::task::spawn_blocking(move || c.ratings_csv(Utc::now(), days))
-        .await
-        .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
-        .map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, "storage", e.to_string()))?;
+    let csv = blocking(&centre, move |c| c.ratings_csv(Utc::now(), days)).await?;
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -910,12 +899,8 @@ async fn get_point(
     Query(q): Query<PointQuery>,
 ) -> Result<Json<serde_json::Value>, Refusal> {
     authorise_viewer(&centre, &headers)?;
-    let c = Arc::clone(&centre);
     let path = q.path.clone();
-    let found = tokio::task::spawn_blocking(move || c.point(&path))
-        .await
-        .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
-        .map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, "storage", e.to_string()))?;
+    let found = blocking(&centre, move |c| c.point(&path)).await?;
     found.map(Json).ok_or_else(|| {
         refuse(
             StatusCode::NOT_FOUND,
