@@ -231,6 +231,18 @@ impl App {
             }
             Err(e) => tracing::error!(error = %e, "reporting is off"),
         }
+        match crate::report::bookings::Puller::new(Arc::clone(&self.config)) {
+            Ok(Some(puller)) => {
+                let task = self.runtime.spawn(crate::report::bookings::run(
+                    puller,
+                    self.hub.clone(),
+                    self.stopping(),
+                ));
+                self.tasks.push(("bookings", task));
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "booking pulls are off"),
+        }
     }
 
     /// Watch one more loop (e.g. the UI's event loop): the watchdog is fed only while `probe`'s

@@ -457,6 +457,7 @@ pub fn bench_report(config: &Config, backlog: usize, points: usize) -> Result<Re
         point: point_cfgs,
         viewer: Vec::new(),
         allowed_hosts: Vec::new(),
+        booking: Default::default(),
     };
     let centre = Arc::new(Centre::open(&centre_cfg)?);
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;

@@ -67,7 +67,7 @@ impl CentreDossiers {
 }
 
 /// "https://centre:8090/api/v1/reports" -> "https://centre:8090".
-fn origin(url: &str) -> Option<String> {
+pub fn origin(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     let host = rest.split('/').next().filter(|h| !h.is_empty())?;
     Some(format!("{scheme}://{host}"))

@@ -53,6 +53,7 @@ pub mod hub;
 pub mod identity;
 pub mod printer;
 pub mod report;
+pub mod scanner;
 pub mod speech;
 pub mod sse;
 pub mod store;

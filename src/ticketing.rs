@@ -156,6 +156,17 @@ pub fn ticket_info(
         footer: config.printer.footer.clone(),
         reprint: false,
         procedure: None,
+        booked: ticket.booked.as_ref().map(|b| {
+            let local = |t: chrono::DateTime<Utc>| {
+                t.with_timezone(&config.site.timezone)
+                    .format("%H:%M")
+                    .to_string()
+            };
+            crate::printer::layout::BookedNote {
+                slot: format!("{}-{}", local(b.slot_start), local(b.slot_end)),
+                code: crate::domain::display_booking_code(&b.code),
+            }
+        }),
     }
 }
 

@@ -471,6 +471,7 @@ fn start_centre(kiosk: &Kiosk, dir: &Path) -> (String, tokio::sync::oneshot::Sen
         }],
         viewer: Vec::new(),
         allowed_hosts: Vec::new(),
+        booking: Default::default(),
     };
     let centre = std::sync::Arc::new(kiosk::centre::Centre::open(&config).unwrap());
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();

@@ -18,7 +18,11 @@ use serde::Deserialize;
 
 use crate::report::{Ack, Report, SCHEMA};
 
+pub mod bookings;
+pub use bookings::BookingRules;
+
 static DASHBOARD: &str = include_str!("../../assets/centre/dashboard.html");
+static BOOK: &str = include_str!("../../assets/centre/book.html");
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,6 +61,9 @@ pub struct CentreConfig {
     /// Host names the dashboard may be reached by, besides IP addresses and `localhost`.
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
+    /// The slots and limits of online booking (`/book`).
+    #[serde(default)]
+    pub booking: BookingRules,
 }
 
 fn default_max_body() -> usize {
@@ -104,6 +111,9 @@ impl CentreConfig {
                 ));
             }
         }
+        c.booking
+            .check()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         // A receiver on the network must not take the demo's tokens.
         let public = c.listen.parse::<std::net::SocketAddr>().map_err(|_| {
             format!(
@@ -144,6 +154,9 @@ pub struct Centre {
     max_body_bytes: usize,
     viewers: Vec<String>,
     allowed_hosts: Vec<String>,
+    booking: BookingRules,
+    /// Keys the city-wide booking quota's citizen hashes (a file beside the database).
+    id_key: crate::identity::IdKey,
 }
 
 /// The reference receiver's demo dossiers (a one-stop system is out of reach here).
@@ -276,6 +289,10 @@ impl Centre {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA_SQL)?;
+        conn.execute_batch(bookings::SCHEMA_SQL)?;
+        let key_path = config.db_path.with_extension("identity.key");
+        let id_key = crate::identity::IdKey::load_or_create(&key_path)
+            .map_err(|e| rusqlite::Error::InvalidPath(std::path::PathBuf::from(e.to_string())))?;
         // The reference receiver's stand-in for a one-stop system: a few demo dossiers.
         if let Ok(demo) = serde_json::from_str::<Vec<crate::wire::DossierStatus>>(DEMO_DOSSIERS) {
             for d in demo {
@@ -297,6 +314,8 @@ impl Centre {
             max_body_bytes: config.max_body_bytes,
             viewers: config.viewer.iter().map(|v| v.token.clone()).collect(),
             allowed_hosts: config.allowed_hosts.clone(),
+            booking: config.booking.clone(),
+            id_key,
         })
     }
 
@@ -662,20 +681,7 @@ async fn post_report(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<Ack>, Refusal> {
-    let token = bearer(&headers).ok_or_else(|| {
-        refuse(
-            StatusCode::UNAUTHORIZED,
-            "missing_token",
-            "send the point's token as 'Authorization: Bearer <token>'",
-        )
-    })?;
-    let Some(point) = centre.tokens.get(token).cloned() else {
-        return Err(refuse(
-            StatusCode::UNAUTHORIZED,
-            "wrong_token",
-            "this token belongs to no point known to the centre",
-        ));
-    };
+    let point = point_of(&centre, &headers)?;
     let report: Report = crate::web::parse_json(&body).map_err(|e| {
         refuse(
             StatusCode::BAD_REQUEST,
@@ -716,6 +722,24 @@ async fn post_report(
     }
     let ack = blocking(&centre, move |c| c.ingest(&point, &report)).await?;
     Ok(Json(ack))
+}
+
+/// The point a request's bearer token belongs to (reports and booking pulls).
+fn point_of(centre: &Centre, headers: &HeaderMap) -> Result<String, Refusal> {
+    let token = bearer(headers).ok_or_else(|| {
+        refuse(
+            StatusCode::UNAUTHORIZED,
+            "missing_token",
+            "send the point's token as 'Authorization: Bearer <token>'",
+        )
+    })?;
+    centre.tokens.get(token).cloned().ok_or_else(|| {
+        refuse(
+            StatusCode::UNAUTHORIZED,
+            "wrong_token",
+            "this token belongs to no point known to the centre",
+        )
+    })
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -912,7 +936,7 @@ async fn get_point(
 
 pub fn router(centre: Arc<Centre>) -> Router {
     let limit = centre.max_body_bytes;
-    let guard = crate::web::Guard::new(&centre.allowed_hosts, &[DASHBOARD], limit);
+    let guard = crate::web::Guard::new(&centre.allowed_hosts, &[DASHBOARD, BOOK], limit);
     Router::new()
         .route("/", get(|| async { Html(DASHBOARD) }))
         .route("/healthz", get(|| async { "ok" }))
@@ -923,6 +947,15 @@ pub fn router(centre: Arc<Centre>) -> Router {
         .route("/api/ratings.csv", get(get_ratings_csv))
         .route("/api/v1/reports", post(post_report))
         .route("/api/v1/dossiers/{code}", get(get_dossier))
+        .route("/book", get(|| async { Html(BOOK) }))
+        .route("/api/v1/booking/points", get(bookings::get_points))
+        .route("/api/v1/booking/slots", get(bookings::get_slots))
+        .route("/api/v1/bookings", post(bookings::post_booking))
+        .route(
+            "/api/v1/bookings/{code}/cancel",
+            post(bookings::post_cancel),
+        )
+        .route("/api/v1/bookings/pull", post(bookings::post_pull))
         .fallback(|| async {
             refuse(
                 StatusCode::NOT_FOUND,

@@ -111,6 +111,77 @@ impl Default for RatingConfig {
     }
 }
 
+/// Numbers booked online (`[bookings]`): pulled from the centre over the reporting link.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BookingsConfig {
+    /// Pull bookings from the centre (needs `[reporting] url` and token).
+    pub enabled: bool,
+    pub pull_seconds: u64,
+    /// Where a booked ticket stands among walk-ins.
+    pub order: crate::domain::ArrivalOrder,
+    pub window: crate::domain::CheckInWindow,
+}
+
+impl Default for BookingsConfig {
+    fn default() -> Self {
+        BookingsConfig {
+            enabled: true,
+            pull_seconds: 60,
+            order: crate::domain::ArrivalOrder::BookingTime,
+            window: crate::domain::CheckInWindow {
+                early_minutes: 60,
+                late_minutes: 15,
+            },
+        }
+    }
+}
+
+/// Which bytes end one scan (the scanner's configured suffix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanSuffix {
+    Cr,
+    Lf,
+    CrLf,
+    Tab,
+}
+
+impl ScanSuffix {
+    pub fn bytes(self) -> &'static [u8] {
+        match self {
+            ScanSuffix::Cr => b"\r",
+            ScanSuffix::Lf => b"\n",
+            ScanSuffix::CrLf => b"\r\n",
+            ScanSuffix::Tab => b"\t",
+        }
+    }
+}
+
+/// A 2D scanner in USB-CDC serial mode (`[scanner]`), and what a scanned card may offer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScannerConfig {
+    /// The serial device (`/dev/ttyACM0`); none = no serial scanner (the keyboard-mode
+    /// fallback still reads ASCII codes typed by a scanner into the kiosk's window).
+    pub device: Option<PathBuf>,
+    pub baud: u32,
+    pub suffix: ScanSuffix,
+    /// From this age a scanned card offers the priority group `elderly_group` (the Law on the
+    /// Elderly says 60; iHanoi uses 75). The citizen confirms.
+    pub elderly_age: u32,
+    pub elderly_group: Option<String>,
+}
+
+impl Default for ScannerConfig {
+    fn default() -> Self {
+        ScannerConfig {
+            device: None,
+            baud: 9600,
+            suffix: ScanSuffix::Cr,
+            elderly_age: 60,
+            elderly_group: None,
+        }
+    }
+}
+
 /// Reporting to the centre. No `url` means this point does not report (events still queue in
 /// the outbox, within `max_events`).
 #[derive(Clone)]
@@ -174,6 +245,10 @@ pub struct Config {
     pub quota_retention_days: u32,
     /// Citizens' ratings of the service (`[rating]`).
     pub rating: RatingConfig,
+    /// Numbers booked online (`[bookings]`).
+    pub bookings: BookingsConfig,
+    /// The identity-card / QR scanner (`[scanner]`).
+    pub scanner: ScannerConfig,
     /// The key identity numbers are hashed with, outside the database (`[quota] id_key_file`;
     /// by default `identity.key` beside the database; made on first start).
     pub id_key_file: PathBuf,
@@ -882,6 +957,91 @@ fn read_config(
         }
         t.finish(&["window_minutes", "screen_seconds", "circular"], problems);
     }
+    let mut bookings = BookingsConfig::default();
+    if let Some(mut t) = root.table("bookings", false, problems) {
+        if let Some(b) = t.boolean("enabled", false, problems) {
+            bookings.enabled = b;
+        }
+        if let Some(n) = t.integer("pull_seconds", false, 5, 3600, problems) {
+            bookings.pull_seconds = n as u64;
+        }
+        if let Some((word, span)) = t.spanned_string("order", false, problems) {
+            match crate::domain::ArrivalOrder::parse(&word) {
+                Some(o) => bookings.order = o,
+                None => problems.at(
+                    &span,
+                    &t.key_path("order"),
+                    format!("\"{word}\": expected \"booking_time\" or \"slot_time\""),
+                ),
+            }
+        }
+        if let Some(n) = t.integer("early_minutes", false, 0, 12 * 60, problems) {
+            bookings.window.early_minutes = n as u32;
+        }
+        if let Some(n) = t.integer("late_minutes", false, 0, 12 * 60, problems) {
+            bookings.window.late_minutes = n as u32;
+        }
+        t.finish(
+            &[
+                "enabled",
+                "pull_seconds",
+                "order",
+                "early_minutes",
+                "late_minutes",
+            ],
+            problems,
+        );
+    }
+    let mut scanner = ScannerConfig::default();
+    if let Some(mut t) = root.table("scanner", false, problems) {
+        if let Some(d) = t.string("device", false, problems) {
+            scanner.device = Some(PathBuf::from(d));
+        }
+        if let Some(n) = t.integer("baud", false, 1200, 921_600, problems) {
+            scanner.baud = n as u32;
+        }
+        if let Some((word, span)) = t.spanned_string("suffix", false, problems) {
+            scanner.suffix = match word.as_str() {
+                "cr" => ScanSuffix::Cr,
+                "lf" => ScanSuffix::Lf,
+                "crlf" => ScanSuffix::CrLf,
+                "tab" => ScanSuffix::Tab,
+                _ => {
+                    problems.at(
+                        &span,
+                        &t.key_path("suffix"),
+                        format!("\"{word}\": expected \"cr\", \"lf\", \"crlf\" or \"tab\""),
+                    );
+                    ScanSuffix::Cr
+                }
+            };
+        }
+        if let Some(n) = t.integer("elderly_age", false, 50, 120, problems) {
+            scanner.elderly_age = n as u32;
+        }
+        if let Some((g, span)) = t.spanned_string("elderly_group", false, problems) {
+            if priority_groups.iter().any(|p| p.id == g) {
+                scanner.elderly_group = Some(g);
+            } else {
+                problems.at(
+                    &span,
+                    &t.key_path("elderly_group"),
+                    format!(
+                        "\"{g}\" is not a [[priority.group]] id here; known: {}",
+                        priority_groups
+                            .iter()
+                            .map(|p| p.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+            }
+        }
+        t.finish(
+            &["device", "baud", "suffix", "elderly_age", "elderly_group"],
+            problems,
+        );
+    }
     let mut idle_seconds = 60;
     let mut guides_dir = PathBuf::from("assets/guides");
     if let Some(mut t) = root.table("kiosk", false, problems) {
@@ -1049,6 +1209,8 @@ fn read_config(
             "calling",
             "quota",
             "rating",
+            "bookings",
+            "scanner",
             "printer",
             "kiosk",
             "reporting",
@@ -1072,6 +1234,8 @@ fn read_config(
         quota,
         quota_retention_days,
         rating,
+        bookings,
+        scanner,
         id_key_file,
         printer: printer?,
         idle_seconds,

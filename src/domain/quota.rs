@@ -13,36 +13,78 @@ pub struct QuotaRule {
     pub per_bucket: u32,
 }
 
+/// One number a citizen already holds today, from any channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub bucket: String,
+    /// What the citizen is told they hold: a ticket code ("A012") or a booking
+    /// ("booking 123 456 7890, 09:00").
+    pub what: String,
+}
+
+impl Held {
+    pub fn new(bucket: &str, what: &str) -> Held {
+        Held {
+            bucket: bucket.to_string(),
+            what: what.to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum QuotaDenied {
-    #[error("this citizen already has {held} ticket(s) today; the limit is {limit} a day")]
-    PerDay { held: u32, limit: u32 },
     #[error(
-        "this citizen already has {held} ticket(s) today for \"{bucket}\"; the limit is {limit}"
+        "this citizen already holds {} today ({held}); the limit is {limit} a day",
+        holding.join(", ")
+    )]
+    PerDay {
+        held: u32,
+        limit: u32,
+        holding: Vec<String>,
+    },
+    #[error(
+        "this citizen already holds {} today for \"{bucket}\"; the limit is {limit}",
+        holding.join(", ")
     )]
     PerBucket {
         bucket: String,
         held: u32,
         limit: u32,
+        holding: Vec<String>,
     },
 }
 
-/// May this citizen take one more ticket in `bucket`? `held` lists the buckets of the tickets
-/// they already hold today (cancelled ones excluded by the caller).
-pub fn check_quota(rule: QuotaRule, held: &[String], bucket: &str) -> Result<(), QuotaDenied> {
+impl QuotaDenied {
+    /// What the citizen already holds that the rule counted.
+    pub fn holding(&self) -> &[String] {
+        match self {
+            QuotaDenied::PerDay { holding, .. } | QuotaDenied::PerBucket { holding, .. } => holding,
+        }
+    }
+}
+
+/// May this citizen take one more number in `bucket`? `held` lists what they already hold
+/// today, tickets and bookings together (cancelled ones excluded by the caller).
+pub fn check_quota(rule: QuotaRule, held: &[Held], bucket: &str) -> Result<(), QuotaDenied> {
     let total = held.len() as u32;
     if total >= rule.per_day {
         return Err(QuotaDenied::PerDay {
             held: total,
             limit: rule.per_day,
+            holding: held.iter().map(|h| h.what.clone()).collect(),
         });
     }
-    let same = held.iter().filter(|b| b.as_str() == bucket).count() as u32;
-    if same >= rule.per_bucket {
+    let same: Vec<String> = held
+        .iter()
+        .filter(|h| h.bucket == bucket)
+        .map(|h| h.what.clone())
+        .collect();
+    if same.len() as u32 >= rule.per_bucket {
         return Err(QuotaDenied::PerBucket {
             bucket: bucket.to_string(),
-            held: same,
+            held: same.len() as u32,
             limit: rule.per_bucket,
+            holding: same,
         });
     }
     Ok(())
@@ -65,7 +107,7 @@ mod tests {
     #[test]
     fn second_ticket_in_another_field_is_allowed() {
         assert_eq!(
-            check_quota(HANOI, &["Hộ tịch".into()], "Chứng thực"),
+            check_quota(HANOI, &[Held::new("Hộ tịch", "A001")], "Chứng thực"),
             Ok(())
         );
     }
@@ -73,21 +115,34 @@ mod tests {
     #[test]
     fn second_ticket_in_the_same_field_is_refused() {
         assert_eq!(
-            check_quota(HANOI, &["Hộ tịch".into()], "Hộ tịch"),
+            check_quota(HANOI, &[Held::new("Hộ tịch", "A001")], "Hộ tịch"),
             Err(QuotaDenied::PerBucket {
                 bucket: "Hộ tịch".into(),
                 held: 1,
-                limit: 1
+                limit: 1,
+                holding: vec!["A001".into()],
             })
         );
     }
 
     #[test]
     fn third_ticket_of_the_day_is_refused() {
-        let held = vec!["Hộ tịch".to_string(), "Chứng thực".to_string()];
-        assert_eq!(
-            check_quota(HANOI, &held, "Đất đai"),
-            Err(QuotaDenied::PerDay { held: 2, limit: 2 })
+        let held = vec![
+            Held::new("Hộ tịch", "A001"),
+            Held::new("Chứng thực", "booking 123 456 7890, 09:00"),
+        ];
+        let denied = check_quota(HANOI, &held, "Đất đai").unwrap_err();
+        assert!(matches!(
+            denied,
+            QuotaDenied::PerDay {
+                held: 2,
+                limit: 2,
+                ..
+            }
+        ));
+        assert!(
+            denied.to_string().contains("A001, booking 123 456 7890"),
+            "{denied}"
         );
     }
 }

@@ -112,6 +112,7 @@ mod tests {
             called_at: Some(at),
             serving_at: Some(at),
             finished_at: Some(at),
+            booked: None,
         }
     }
 

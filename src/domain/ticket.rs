@@ -107,6 +107,18 @@ pub struct Ticket {
     pub called_at: Option<DateTime<Utc>>,
     pub serving_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The online booking this ticket was checked in from, with its slot (printed, and marked
+    /// on the counter page and the boards).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booked: Option<Booked>,
+}
+
+/// A booked number, as its ticket carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Booked {
+    pub code: String,
+    pub slot_start: DateTime<Utc>,
+    pub slot_end: DateTime<Utc>,
 }
 
 /// A transition that the ticket's state does not allow.
@@ -167,6 +179,7 @@ impl Ticket {
             called_at: None,
             serving_at: None,
             finished_at: None,
+            booked: None,
         }
     }
 
@@ -327,6 +340,7 @@ pub(crate) mod tests {
             called_at: None,
             serving_at: None,
             finished_at: None,
+            booked: None,
         }
     }
 

@@ -116,6 +116,13 @@ vocabulary! {
         /// A citizen rated a finished service (`detail`: score 1-5, reasons, scale, the
         /// Circular 01/2018 score, field). Never tied to the citizen's identity.
         Rated = "rated",
+        /// A booked citizen checked in at the kiosk (`detail`: booking, slot_start, day, late,
+        /// by code or card); `late` means a walk-in ticket was issued instead.
+        BookingCheckedIn = "booking_checked_in",
+        /// Nobody checked in for a booking within its window: the slot is released.
+        BookingReleased = "booking_released",
+        /// A booking the centre no longer lists (cancelled there) was dropped at the point.
+        BookingCancelled = "booking_cancelled",
     }
 }
 

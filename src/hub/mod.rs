@@ -3,6 +3,7 @@
 //! serialised without locks; committed events are broadcast to whoever listens (API, boards,
 //! UI, reporter). Callers talk to it through a cloneable `HubHandle`, from async code or not.
 
+pub mod bookings;
 pub mod remote;
 pub mod service;
 
@@ -12,6 +13,7 @@ use std::thread::JoinHandle;
 use thiserror::Error;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+pub use bookings::{CheckIn, CheckInKey, Synced};
 pub use service::{IssueRequest, Issued, Outcome, QueueError, QueueService, Status};
 
 use crate::domain::{EventKind, Reason};
@@ -33,6 +35,18 @@ enum Command {
     Resume(u32, Reply),
     Status(oneshot::Sender<Result<Status, QueueError>>),
     Lookup(String, oneshot::Sender<Result<Located, QueueError>>),
+    CheckIn(
+        CheckInKey,
+        Option<String>,
+        oneshot::Sender<Result<CheckIn, QueueError>>,
+    ),
+    SyncBookings(
+        chrono::NaiveDate,
+        chrono::NaiveDate,
+        Vec<crate::store::StoredBooking>,
+        oneshot::Sender<Result<Synced, QueueError>>,
+    ),
+    ReleaseLapsed(oneshot::Sender<Result<Vec<Event>, QueueError>>),
     /// The watchdog's question: is the hub thread getting to its commands?
     Ping(oneshot::Sender<Result<(), QueueError>>),
     /// Stop after the commands queued before this one (the app is stopping).
@@ -192,6 +206,29 @@ fn run(
                 }
                 let _ = reply.send(result);
             }
+            Command::CheckIn(key, group, reply) => {
+                let result = service
+                    .check_in(&key, group.as_deref())
+                    .map(|(outcome, events)| {
+                        publish(&events);
+                        outcome
+                    });
+                let _ = reply.send(result);
+            }
+            Command::SyncBookings(from, to, list, reply) => {
+                let result = service.sync_bookings(from, to, &list);
+                if let Ok(s) = &result {
+                    publish(&s.events);
+                }
+                let _ = reply.send(result);
+            }
+            Command::ReleaseLapsed(reply) => {
+                let result = service.release_lapsed_bookings();
+                if let Ok(events) = &result {
+                    publish(events);
+                }
+                let _ = reply.send(result);
+            }
             Command::CallNext(c, r) => answer(r, service.call_next(c), &publish),
             Command::CallTicket(c, code, r) => answer(r, service.call_ticket(c, &code), &publish),
             Command::Recall(c, r) => answer(r, service.recall(c), &publish),
@@ -303,6 +340,37 @@ impl HubHandle {
     ) -> Result<Outcome, HubError> {
         let code = code.to_string();
         self.ask(|r| Command::Rate(counter, code, input, r)).await
+    }
+
+    /// Check a booked citizen in (see `QueueService::check_in`).
+    pub async fn check_in(
+        &self,
+        key: CheckInKey,
+        priority_group: Option<String>,
+    ) -> Result<CheckIn, HubError> {
+        self.ask(|r| Command::CheckIn(key, priority_group, r)).await
+    }
+
+    pub fn check_in_blocking(
+        &self,
+        key: CheckInKey,
+        priority_group: Option<String>,
+    ) -> Result<CheckIn, HubError> {
+        self.ask_blocking(|r| Command::CheckIn(key, priority_group, r))
+    }
+
+    /// Take a pull's bookings for `from..=to` (see `QueueService::sync_bookings`).
+    pub async fn sync_bookings(
+        &self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+        list: Vec<crate::store::StoredBooking>,
+    ) -> Result<Synced, HubError> {
+        self.ask(|r| Command::SyncBookings(from, to, list, r)).await
+    }
+
+    pub async fn release_lapsed_bookings(&self) -> Result<Vec<Event>, HubError> {
+        self.ask(Command::ReleaseLapsed).await
     }
 
     pub async fn status(&self) -> Result<Status, HubError> {

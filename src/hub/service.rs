@@ -173,6 +173,9 @@ pub struct QueueService {
     store: Store,
     clock: Arc<dyn Clock>,
     id_key: crate::identity::IdKey,
+    /// The key the centre hashed booked citizens' ids with for this point (from the reporting
+    /// token); none without one.
+    booking_key: Option<crate::identity::IdKey>,
     /// The service day whose stale identity hashes were last purged.
     purged_for: Option<NaiveDate>,
 }
@@ -192,11 +195,16 @@ impl QueueService {
     ) -> Result<Self, StoreError> {
         let id_key = crate::identity::IdKey::load_or_create(&config.id_key_file)
             .map_err(|e| StoreError::Key(e.to_string()))?;
+        let booking_key = std::env::var("KIOSK_CENTRE_TOKEN")
+            .ok()
+            .or(config.reporting.token.clone())
+            .map(|t| crate::identity::IdKey::for_bookings(&t));
         Ok(QueueService {
             config,
             store,
             clock,
             id_key,
+            booking_key,
             purged_for: None,
         })
     }
@@ -228,6 +236,31 @@ impl QueueService {
         }
         let tx = self.store.read()?;
         Ok((version, tx.events_after(after, 1000)?))
+    }
+
+    pub(super) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub(super) fn service_day_of(&self, now: DateTime<Utc>) -> NaiveDate {
+        self.today(now)
+    }
+
+    pub(super) fn check_priority_group(&self, g: &str) -> Result<(), QueueError> {
+        if self.config.priority_group(g).is_none() {
+            return Err(QueueError::UnknownPriorityGroup {
+                id: g.to_string(),
+                known: known_list(self.config.priority_groups.iter().map(|g| g.id.as_str())),
+            });
+        }
+        Ok(())
+    }
+
+    /// Opening hours, and the day's purge of stale identity hashes: what every issue checks.
+    pub(super) fn check_open_now(&mut self, now: DateTime<Utc>) -> Result<(), QueueError> {
+        self.check_open(now)?;
+        let today = self.today(now);
+        self.purge_if_new_day(today)
     }
 
     fn today(&self, now: DateTime<Utc>) -> NaiveDate {
@@ -288,9 +321,12 @@ impl QueueService {
         Err(QueueError::Closed { hours })
     }
 
-    fn citizen_hash(&self, citizen_id: &str) -> Result<String, QueueError> {
+    pub(super) fn citizen_hashes(&self, citizen_id: &str) -> Result<CitizenHashes, QueueError> {
         let normalised = crate::identity::normalise_citizen_id(citizen_id)?;
-        Ok(self.id_key.hash(&normalised))
+        Ok(CitizenHashes {
+            ticket: self.id_key.hash(&normalised),
+            booking: self.booking_key.as_ref().map(|k| k.hash(&normalised)),
+        })
     }
 
     /// Erase identity hashes past the retention period, once per service day.
@@ -321,67 +357,134 @@ impl QueueService {
         }
         self.check_open(now)?;
         self.purge_if_new_day(today)?;
-        let citizen_hash = match req.citizen_id.as_deref() {
-            Some(id) => Some(self.citizen_hash(id)?),
+        let hashes = match req.citizen_id.as_deref() {
+            Some(id) => Some(self.citizen_hashes(id)?),
             None => None,
         };
-        let config = Arc::clone(&self.config);
-        let Some(service) = config.service(&req.service_id) else {
-            unreachable!("checked above")
-        };
-        let quota_bucket = req
-            .field
-            .as_deref()
-            .map(crate::text::nfc)
-            .unwrap_or_else(|| service.id.clone());
-
         let tx = self.store.write()?;
-        if let Some(hash) = &citizen_hash {
-            let held = tx.citizen_buckets(today, hash)?;
-            domain::check_quota(config.quota, &held, &quota_bucket)?;
-        }
-        let so_far = tx.issued_so_far(today, &service.id)?;
-        // Numbers can only be held by active tickets once the range has wrapped at least once.
-        let span = service.range.last - service.range.first + 1;
-        let in_use = if so_far.count >= span {
-            tx.active_numbers(today, &service.id)?
-        } else {
-            Vec::new()
-        };
-        let (number, seq) = domain::next_number(service.range, service.daily_cap, so_far, |n| {
-            in_use.contains(&n)
-        })?;
-        let ticket = Ticket {
-            priority_group: req.priority_group.clone(),
-            channel: req.channel,
-            ..Ticket::waiting(
-                today,
-                &service.id,
-                seq,
-                number,
-                domain::ticket_code(&service.prefix, number, config.number_width),
-                now,
-            )
-        };
-        let ticket = tx.insert_ticket(&NewTicket {
-            ticket,
-            quota_bucket,
-            citizen_hash,
-        })?;
-        let event = tx.append_event(
-            &Event::for_ticket(EventKind::Issued, &ticket, now)
-                .with_detail(serde_json::json!({ "channel": ticket.channel.as_str() })),
+        let issued = insert_ticket(
+            &self.config,
+            &tx,
+            req,
+            hashes.as_ref(),
+            now,
+            Placement {
+                arrived_at: now,
+                booked: None,
+            },
         )?;
-        let people_ahead = tx.waiting_ahead(&ticket)?;
-        let wait = wait_estimate(&config, &tx, today, &service.id, people_ahead)?;
         tx.commit()?;
-        Ok(Issued {
-            ticket,
-            people_ahead,
-            wait,
-            event,
-        })
+        Ok(issued)
     }
+}
+
+/// The citizen's id as the quota keys it: under the point's own key (tickets) and under the
+/// key the centre used for this point's bookings (when the point has a reporting token).
+pub(super) struct CitizenHashes {
+    pub ticket: String,
+    pub booking: Option<String>,
+}
+
+/// Where a new ticket stands: its arrival time in the queue and its booking, if any.
+pub(super) struct Placement {
+    pub arrived_at: DateTime<Utc>,
+    pub booked: Option<crate::domain::Booked>,
+}
+
+/// What a citizen already holds today for the quota: tickets and bookings together.
+pub(super) fn held_today(
+    config: &Config,
+    tx: &Tx,
+    today: NaiveDate,
+    hashes: &CitizenHashes,
+) -> Result<Vec<domain::Held>, QueueError> {
+    let mut held = tx.citizen_buckets(today, &hashes.ticket)?;
+    if let Some(h) = &hashes.booking {
+        for b in tx.citizen_bookings(today, h)? {
+            let at = b.slot_start.with_timezone(&config.site.timezone);
+            held.push(domain::Held {
+                bucket: b.field.clone().unwrap_or_else(|| b.service_id.clone()),
+                what: format!(
+                    "booking {} at {}",
+                    domain::display_booking_code(&b.code),
+                    at.format("%H:%M")
+                ),
+            });
+        }
+    }
+    Ok(held)
+}
+
+/// Number and insert a ticket inside the caller's transaction (not committed): quota, number,
+/// the row and its `issued` event, the position and wait.
+pub(super) fn insert_ticket(
+    config: &Arc<Config>,
+    tx: &Tx,
+    req: &IssueRequest,
+    hashes: Option<&CitizenHashes>,
+    now: DateTime<Utc>,
+    placement: Placement,
+) -> Result<Issued, QueueError> {
+    let today = domain::service_day(now, config.site.timezone, config.site.reset_hour);
+    let Some(service) = config.service(&req.service_id) else {
+        return Err(QueueError::UnknownService {
+            id: req.service_id.clone(),
+            known: known_list(config.services.iter().map(|s| s.id.as_str())),
+        });
+    };
+    let quota_bucket = req
+        .field
+        .as_deref()
+        .map(crate::text::nfc)
+        .unwrap_or_else(|| service.id.clone());
+    if let Some(h) = hashes {
+        let held = held_today(config, tx, today, h)?;
+        domain::check_quota(config.quota, &held, &quota_bucket)?;
+    }
+    let so_far = tx.issued_so_far(today, &service.id)?;
+    // Numbers can only be held by active tickets once the range has wrapped at least once.
+    let span = service.range.last - service.range.first + 1;
+    let in_use = if so_far.count >= span {
+        tx.active_numbers(today, &service.id)?
+    } else {
+        Vec::new()
+    };
+    let (number, seq) = domain::next_number(service.range, service.daily_cap, so_far, |n| {
+        in_use.contains(&n)
+    })?;
+    let ticket = Ticket {
+        priority_group: req.priority_group.clone(),
+        channel: req.channel,
+        arrived_at: placement.arrived_at,
+        booked: placement.booked,
+        ..Ticket::waiting(
+            today,
+            &service.id,
+            seq,
+            number,
+            domain::ticket_code(&service.prefix, number, config.number_width),
+            now,
+        )
+    };
+    let ticket = tx.insert_ticket(&NewTicket {
+        ticket,
+        quota_bucket,
+        citizen_hash: hashes.map(|h| h.ticket.clone()),
+    })?;
+    let mut detail = serde_json::json!({ "channel": ticket.channel.as_str() });
+    if let Some(b) = &ticket.booked {
+        detail["booking"] = serde_json::json!(b.code);
+    }
+    let event =
+        tx.append_event(&Event::for_ticket(EventKind::Issued, &ticket, now).with_detail(detail))?;
+    let people_ahead = tx.waiting_ahead(&ticket)?;
+    let wait = wait_estimate(config, tx, today, &service.id, people_ahead)?;
+    Ok(Issued {
+        ticket,
+        people_ahead,
+        wait,
+        event,
+    })
 }
 
 fn open_counters(config: &Config, tx: &Tx, service_id: &str) -> Result<u32, QueueError> {

@@ -27,6 +27,14 @@ pub struct TicketInfo {
     /// A ticket taken for a procedure (its page, the assistant): its name and the first
     /// documents to have ready, so the citizen can check while waiting.
     pub procedure: Option<ProcedureNote>,
+    /// A number booked online: its slot as local "HH:MM-HH:MM" and the booking code.
+    pub booked: Option<BookedNote>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BookedNote {
+    pub slot: String,
+    pub code: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -94,6 +102,18 @@ pub fn layout(info: &TicketInfo) -> Vec<Block> {
     if let Some((vi, en)) = &info.priority {
         blocks.push(text(format!("ƯU TIÊN: {vi}"), Size::Normal, true));
         blocks.push(text(format!("PRIORITY: {en}"), Size::Small, false));
+    }
+    if let Some(b) = &info.booked {
+        blocks.push(text(
+            format!("SỐ ĐẶT TRƯỚC, khung giờ {}", b.slot),
+            Size::Normal,
+            true,
+        ));
+        blocks.push(text(
+            format!("BOOKED ONLINE, slot {} (mã/code {})", b.slot, b.code),
+            Size::Small,
+            false,
+        ));
     }
     let (ahead_vi, ahead_en) = match info.people_ahead {
         0 => (
@@ -186,6 +206,7 @@ pub fn layout(info: &TicketInfo) -> Vec<Block> {
 /// A ticket for previews and `print-test`, with realistic lengths.
 pub fn sample_ticket() -> TicketInfo {
     TicketInfo {
+        booked: None,
         site_vi: "Trung tâm phục vụ hành chính công phường Kim Liên".into(),
         site_en: "Kim Lien Ward Public Service Point".into(),
         service_vi: "Hộ tịch".into(),

@@ -15,6 +15,8 @@ use crate::config::{Config, ReportingConfig};
 use crate::domain::EventKind;
 use crate::store::{Event, Store, StoreError};
 
+pub mod bookings;
+
 pub const SCHEMA: &str = "kiosk-report/1";
 
 /// The largest event sent whole, as wire JSON. A bigger one (nothing on the LAN can make one

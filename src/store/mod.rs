@@ -10,6 +10,9 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+mod bookings;
+pub use bookings::{BookingState, StoredBooking};
+
 use crate::domain::{Candidate, Channel, EventKind, IssuedSoFar, Ticket, TicketState};
 
 #[derive(Debug, Error)]
@@ -153,6 +156,30 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX ratings_by_day ON ratings (service_day, counter);
     "#,
+    // 6: numbers booked online, pulled from the centre (see `store::bookings`); a booked
+    // ticket names its booking and slot.
+    r#"
+    CREATE TABLE bookings (
+        code         TEXT    PRIMARY KEY,
+        service_day  TEXT    NOT NULL,
+        service_id   TEXT    NOT NULL,
+        field        TEXT,
+        slot_start   INTEGER NOT NULL,
+        slot_end     INTEGER NOT NULL,
+        booked_at    INTEGER NOT NULL,
+        citizen_hash TEXT,
+        state        TEXT    NOT NULL
+                     CHECK (state IN ('booked', 'checked_in', 'late', 'released', 'cancelled')),
+        ticket_id    INTEGER REFERENCES tickets (id),
+        pulled_at    INTEGER NOT NULL
+    );
+    CREATE INDEX bookings_by_day ON bookings (service_day, state);
+    CREATE INDEX bookings_by_citizen ON bookings (service_day, citizen_hash)
+        WHERE citizen_hash IS NOT NULL;
+    ALTER TABLE tickets ADD COLUMN booking_code TEXT;
+    ALTER TABLE tickets ADD COLUMN slot_start INTEGER;
+    ALTER TABLE tickets ADD COLUMN slot_end INTEGER;
+    "#,
 ];
 
 /// One stored rating, as the hub and its reports read it back.
@@ -243,7 +270,7 @@ fn day_key(d: NaiveDate) -> String {
 
 const TICKET_COLUMNS: &str = "id, service_day, issued_service, seq, number, code, service_id, \
      priority_group, channel, state, counter, recalls, arrived_at, issued_at, called_at, \
-     serving_at, finished_at";
+     serving_at, finished_at, booking_code, slot_start, slot_end";
 
 /// Row -> Ticket, the one place that knows the column order of `TICKET_COLUMNS`.
 fn map_ticket(row: &Row) -> rusqlite::Result<Result<Ticket, StoreError>> {
@@ -283,6 +310,18 @@ fn map_ticket(row: &Row) -> rusqlite::Result<Result<Ticket, StoreError>> {
         called_at: row.get::<_, Option<i64>>(14)?.map(from_ms),
         serving_at: row.get::<_, Option<i64>>(15)?.map(from_ms),
         finished_at: row.get::<_, Option<i64>>(16)?.map(from_ms),
+        booked: match (
+            row.get::<_, Option<String>>(17)?,
+            row.get::<_, Option<i64>>(18)?,
+            row.get::<_, Option<i64>>(19)?,
+        ) {
+            (Some(code), Some(start), Some(end)) => Some(crate::domain::Booked {
+                code,
+                slot_start: from_ms(start),
+                slot_end: from_ms(end),
+            }),
+            _ => None,
+        },
     }))
 }
 
@@ -564,8 +603,10 @@ impl Tx<'_> {
         let mut stmt = self.tx.prepare_cached(
             "INSERT INTO tickets (service_day, issued_service, seq, number, code, service_id, \
              priority_group, channel, state, counter, recalls, arrived_at, issued_at, called_at, \
-             serving_at, finished_at, quota_bucket, citizen_hash) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+             serving_at, finished_at, quota_bucket, citizen_hash, booking_code, slot_start, \
+             slot_end) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
+             ?19, ?20, ?21)",
         )?;
         stmt.execute(params![
             day_key(t.service_day),
@@ -586,6 +627,9 @@ impl Tx<'_> {
             t.finished_at.map(ms),
             new.quota_bucket,
             new.citizen_hash,
+            t.booked.as_ref().map(|b| b.code.as_str()),
+            t.booked.as_ref().map(|b| ms(b.slot_start)),
+            t.booked.as_ref().map(|b| ms(b.slot_end)),
         ])?;
         let mut stored = t.clone();
         stored.id = self.tx.last_insert_rowid();
@@ -793,26 +837,39 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Quota buckets of the tickets a citizen holds today (cancelled ones do not count).
+    /// The tickets a citizen holds today, as quota entries (cancelled ones do not count).
+    /// Tickets checked in from a booking are counted with the booking
+    /// (`Tx::citizen_bookings`), not twice.
     pub fn citizen_buckets(
         &self,
         day: NaiveDate,
         citizen_hash: &str,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<crate::domain::Held>, StoreError> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT quota_bucket FROM tickets WHERE service_day = ?1 AND citizen_hash = ?2 \
-             AND state != 'cancelled'",
+            "SELECT quota_bucket, code FROM tickets WHERE service_day = ?1 AND citizen_hash = ?2 \
+             AND state != 'cancelled' \
+             AND id NOT IN (SELECT ticket_id FROM bookings WHERE ticket_id IS NOT NULL)",
         )?;
-        let rows = stmt.query_map(params![day_key(day), citizen_hash], |r| r.get(0))?;
+        let rows = stmt.query_map(params![day_key(day), citizen_hash], |r| {
+            Ok(crate::domain::Held {
+                bucket: r.get(0)?,
+                what: r.get(1)?,
+            })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Erase identity hashes of service days before `keep_from`. Returns how many were erased.
     pub fn purge_citizen_hashes(&self, keep_from: NaiveDate) -> Result<usize, StoreError> {
-        Ok(self.tx.execute(
+        let tickets = self.tx.execute(
             "UPDATE tickets SET citizen_hash = NULL WHERE citizen_hash IS NOT NULL AND service_day < ?1",
             [day_key(keep_from)],
-        )?)
+        )?;
+        let bookings = self.tx.execute(
+            "UPDATE bookings SET citizen_hash = NULL WHERE citizen_hash IS NOT NULL AND service_day < ?1",
+            [day_key(keep_from)],
+        )?;
+        Ok(tickets + bookings)
     }
 
     /// Per-service counts for one day, keyed by the service a ticket is in now.

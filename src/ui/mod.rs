@@ -4,6 +4,7 @@
 //! the UI thread. One file per page adapter, as in the Slint demos.
 
 mod assistant_adapter;
+pub(crate) mod checkin_adapter;
 pub(crate) mod dossier_adapter;
 mod help_adapter;
 pub(crate) mod kiosk_adapter;
@@ -145,6 +146,9 @@ pub struct Choice {
     /// The procedure's code, when the ticket is taken from a procedure's page or an answer
     /// (its name and documents go on the paper).
     pub procedure: Option<String>,
+    /// The identity number from a card scanned in this session (for the quota; kept in memory
+    /// for the session only, stored only as a keyed hash).
+    pub citizen_id: Option<String>,
 }
 
 /// The running UI: the window plus what must stay alive with it.
@@ -153,6 +157,8 @@ pub struct KioskUi {
     pub kiosk: Kiosk,
     pub choice: Rc<RefCell<Choice>>,
     _idle: Rc<slint::Timer>,
+    /// The serial scanner's reader thread, when one is configured.
+    _scanner: Option<crate::scanner::ScannerReader>,
 }
 
 impl KioskUi {
@@ -168,12 +174,14 @@ impl KioskUi {
         help_adapter::connect(&window, &kiosk);
         assistant_adapter::connect(&window, &kiosk, &choice);
         dossier_adapter::connect(&window, &kiosk, &choice);
+        let scanner = checkin_adapter::connect(&window, &kiosk, &choice);
         kiosk_adapter::watch_queues(&window, &kiosk);
         Ok(KioskUi {
             window,
             kiosk,
             choice,
             _idle: idle,
+            _scanner: scanner,
         })
     }
 

@@ -210,6 +210,24 @@ pub fn page_text(app: &AppWindow) -> (String, String) {
                 );
             }
         }
+        Page::Checkin => {
+            let c = app.global::<super::CheckinAdapter>();
+            if c.get_state() >= 3 {
+                out.push(pick(en, &c.get_message_vi(), &c.get_message_en()));
+                if c.get_state() == 4 {
+                    out.push(format!(
+                        "{}.",
+                        pick(en, &c.get_offer_vi(), &c.get_offer_en())
+                    ));
+                }
+            } else {
+                out.push(pick(
+                    en,
+                    "Bạn đã đặt số trực tuyến? Đưa mã QR trên điện thoại hoặc thẻ căn cước vào máy quét, hoặc nhập mã đặt lịch gồm 10 chữ số rồi chạm OK.",
+                    "Booked a number online? Hold the QR code on your phone or your ID card to the scanner, or type the 10-digit booking code and touch OK.",
+                ));
+            }
+        }
         Page::Dossier => {
             let d = app.global::<super::DossierAdapter>();
             match d.get_state() {

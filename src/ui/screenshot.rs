@@ -16,7 +16,7 @@ use super::{
 };
 
 /// Every page (and page state) the command can draw.
-pub const PAGES: [&str; 23] = [
+pub const PAGES: [&str; 28] = [
     "welcome",
     "welcome-notice",
     "idle-warning",
@@ -40,6 +40,11 @@ pub const PAGES: [&str; 23] = [
     "dossier-invalid",
     "dossier-offline",
     "dossier-found",
+    "checkin",
+    "checkin-invalid",
+    "checkin-early",
+    "checkin-elderly",
+    "ticket-booked",
 ];
 
 struct Headless {
@@ -153,6 +158,14 @@ fn show_plain_page(ui: &KioskUi, page: &str) -> Result<(), String> {
         }
         "ticket" => fill_ticket(PrintState::Printed),
         "ticket-fault" => fill_ticket(PrintState::Fault),
+        "ticket-booked" => {
+            fill_ticket(PrintState::Printed);
+            let t = app.global::<TicketAdapter>();
+            t.set_priority_vi(Default::default());
+            t.set_priority_en(Default::default());
+            t.set_note_vi("Số đặt trước trực tuyến · khung giờ 09:00–09:30".into());
+            t.set_note_en("Booked online · slot 09:00–09:30".into());
+        }
         "procedures" => k.set_page(Page::Procedures),
         "procedures-typing" => {
             let p = app.global::<ProceduresAdapter>();
@@ -212,6 +225,43 @@ fn show_plain_page(ui: &KioskUi, page: &str) -> Result<(), String> {
             };
             super::dossier_adapter::show(app, &outcome);
             k.set_page(Page::Dossier);
+        }
+        "checkin" => {
+            app.global::<super::CheckinAdapter>()
+                .invoke_digit("012345".into());
+            k.set_page(Page::Checkin);
+        }
+        "checkin-invalid" => {
+            let c = app.global::<super::CheckinAdapter>();
+            c.invoke_digit("0123456789".into());
+            k.set_page(Page::Checkin);
+            c.invoke_check();
+        }
+        "checkin-early" | "checkin-elderly" => {
+            let at = |h: u32, m: u32| {
+                use chrono::TimeZone;
+                ui.kiosk
+                    .config
+                    .site
+                    .timezone
+                    .with_ymd_and_hms(2026, 12, 1, h, m, 0)
+                    .single()
+                    .map(|t| t.with_timezone(&chrono::Utc))
+                    .unwrap_or_default()
+            };
+            let (outcome, by_card, age) = if page == "checkin-early" {
+                let c = crate::hub::CheckIn::TooEarly {
+                    slot_start: at(14, 0),
+                    slot_end: at(14, 30),
+                    opens_at: at(13, 0),
+                };
+                app.global::<super::CheckinAdapter>()
+                    .invoke_digit("1234567897".into());
+                (c, false, None)
+            } else {
+                (crate::hub::CheckIn::NotFound, true, Some(76))
+            };
+            super::checkin_adapter::show_no_ticket(app, &ui.kiosk, &outcome, by_card, age);
         }
         // A question about the point itself.
         "assistant-faq" => ask_typed(ui, "nhaf veej sinh owr ddaau"),

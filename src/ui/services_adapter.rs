@@ -92,7 +92,12 @@ fn tile_tapped(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>, ser
 
 /// A group on the priority page: with a service known, the ticket; on the welcome page's path,
 /// the service tiles next, marked with the group.
-fn group_chosen(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>, group: &str) {
+pub(super) fn group_chosen(
+    app: &AppWindow,
+    kiosk: &Kiosk,
+    choice: &Rc<RefCell<Choice>>,
+    group: &str,
+) {
     if choice.borrow().service_id.is_some() {
         ticket_adapter::issue(app, kiosk, choice, Some(group.to_string()));
         return;

@@ -42,6 +42,7 @@ pub fn go_home(app: &AppWindow, choice: &Rc<RefCell<Choice>>) {
     p.invoke_reset_search();
     app.global::<HelpAdapter>().set_showing_guide(false);
     super::dossier_adapter::reset(app);
+    super::checkin_adapter::reset(app);
 }
 
 pub fn set_language(app: &AppWindow, lang: &str) {

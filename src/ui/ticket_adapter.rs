@@ -17,9 +17,11 @@ use crate::domain::Channel;
 use crate::hub::IssueRequest;
 use crate::ticketing::{NewTicket, PrintResult};
 
-fn show_issued(app: &AppWindow, kiosk: &Kiosk, new: &NewTicket) {
+fn show_issued(app: &AppWindow, kiosk: &Kiosk, new: &NewTicket, note: &(String, String)) {
     let (issued, info) = (&new.issued, &new.info);
     let t = app.global::<TicketAdapter>();
+    t.set_note_vi(note.0.clone().into());
+    t.set_note_en(note.1.clone().into());
     t.set_code(issued.ticket.code.clone().into());
     t.set_service_vi(info.service_vi.clone().into());
     t.set_service_en(info.service_en.clone().into());
@@ -127,7 +129,7 @@ pub fn issue(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>, group
         priority_group: group.filter(|g| !g.is_empty()),
         channel: Channel::Kiosk,
         field: choice.borrow().field.clone(),
-        citizen_id: None,
+        citizen_id: choice.borrow().citizen_id.clone(),
     };
     let weak = app.as_weak();
     let kiosk = kiosk.clone();
@@ -154,19 +156,30 @@ pub fn issue(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>, group
             }
         };
         new.info.procedure = note;
-        // The number is on screen as soon as it is committed, before any byte is printed.
-        {
-            let (new, kiosk) = (new.clone(), kiosk.clone());
-            let _ = weak.upgrade_in_event_loop(move |app| show_issued(&app, &kiosk, &new));
-        }
-        let (result, unrecorded) = ticketing
-            .print_and_record(&new.issued.ticket, new.info)
-            .await;
-        if let Some(e) = unrecorded {
-            tracing::error!(ticket = %new.issued.ticket.code, error = %e, "print outcome not recorded");
-        }
-        let _ = weak.upgrade_in_event_loop(move |app| show_printed(&app, &result));
+        present(weak, &kiosk, new, Default::default()).await;
     });
+}
+
+/// Put a committed ticket on screen (before any byte is printed), print it, record the outcome
+/// and show it. `note` is a line under the number (a booked slot), empty for none.
+pub(super) async fn present(
+    weak: slint::Weak<AppWindow>,
+    kiosk: &Kiosk,
+    new: NewTicket,
+    note: (String, String),
+) {
+    {
+        let (new, kiosk) = (new.clone(), kiosk.clone());
+        let _ = weak.upgrade_in_event_loop(move |app| show_issued(&app, &kiosk, &new, &note));
+    }
+    let (result, unrecorded) = kiosk
+        .ticketing()
+        .print_and_record(&new.issued.ticket, new.info)
+        .await;
+    if let Some(e) = unrecorded {
+        tracing::error!(ticket = %new.issued.ticket.code, error = %e, "print outcome not recorded");
+    }
+    let _ = weak.upgrade_in_event_loop(move |app| show_printed(&app, &result));
 }
 
 pub fn connect(app: &AppWindow, choice: &Rc<RefCell<Choice>>) {

@@ -2,6 +2,7 @@
 
 mod assistant;
 mod board;
+mod booking;
 mod browser;
 mod cli;
 mod common;

@@ -47,6 +47,7 @@ impl Receiver {
                 token: VIEWER.into(),
             }],
             allowed_hosts: Vec::new(),
+            booking: Default::default(),
         };
         let centre = Arc::new(Centre::open(&config).unwrap());
         let listener = tokio::net::TcpListener::bind(addr.unwrap_or("127.0.0.1:0"))
