@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use i_slint_backend_testing::ElementHandle;
 use kiosk::config::{Config, TransportConfig};
 use kiosk::ui::{
-    AssistantAdapter, DossierAdapter, HelpAdapter, Kiosk, KioskAdapter, KioskUi, Page, PrintState,
-    ProceduresAdapter, ServicesAdapter, TicketAdapter,
+    AssistantAdapter, CheckinAdapter, DossierAdapter, HelpAdapter, Kiosk, KioskAdapter, KioskUi,
+    Page, PrintState, ProceduresAdapter, ServicesAdapter, TicketAdapter,
 };
 use slint::{ComponentHandle, Model};
 
@@ -458,6 +458,228 @@ fn dossier_lookup(ui: &KioskUi, db: &Path, stop_centre: tokio::sync::oneshot::Se
     tap(ui, "‹ Trang đầu");
 }
 
+/// Invented people, in the card's real QR layout (see `domain::scan`).
+const ELDER_CARD: &str =
+    "001150012345|012345678|Nguyễn Văn Cao|15031950|Nam|Số 5 ngõ 12, Phúc Xá, Hà Nội|20042021";
+
+/// A booking made on the centre (its `/api/v1/bookings`), pulled into the hub, checked in by a
+/// scan from a fake scanner on a pseudo-terminal: a ticket marked as booked, printed. The same
+/// code again gives no second ticket; malformed scans are refused on screen with nothing
+/// stored; an elderly citizen's card with no booking is offered priority, and a code typed by
+/// a keyboard-mode scanner is read too.
+fn booked_check_in_by_scanner(
+    ui: &KioskUi,
+    db: &Path,
+    spool: &Path,
+    centre: &str,
+    point_config: &Config,
+    scanner: &mut serialport::TTYPort,
+) {
+    use std::io::Write;
+    let kiosk = &ui.kiosk;
+    let config = std::sync::Arc::new(point_config.clone());
+    let puller = kiosk::report::bookings::Puller::new(std::sync::Arc::clone(&config))
+        .unwrap()
+        .expect("a point with a centre pulls");
+    let today = kiosk::domain::service_day(chrono::Utc::now(), config.site.timezone, 0);
+    let rt = kiosk.runtime.clone();
+    // Announce the point's services, book the first slot with room, pull it into the hub.
+    rt.block_on(puller.pull(today)).unwrap();
+    let base = format!("http://{centre}");
+    let booked: serde_json::Value = rt.block_on(async {
+        let mut day = today;
+        for _ in 0..2 {
+            let slots: serde_json::Value = reqwest::get(format!(
+                "{base}/api/v1/booking/slots?point=hn.ttpvhcc%2Fcn-07%2Fdemo&service=ho-tich&day={day}"
+            ))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+            if let Some(slot) = slots["slots"].as_array().and_then(|s| s.first()) {
+                let body = serde_json::json!({ "point": "hn.ttpvhcc/cn-07/demo", "service": "ho-tich",
+                    "day": day, "slot": slot["start"], "citizen_id": "079202001234" });
+                return reqwest::Client::new()
+                    .post(format!("{base}/api/v1/bookings"))
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+            }
+            day += chrono::Duration::days(1);
+        }
+        panic!("no slot today or tomorrow");
+    });
+    let code = booked["code"].as_str().unwrap().to_string();
+    let answer = rt.block_on(puller.pull(today)).unwrap();
+    let list: Vec<_> = answer.bookings.iter().map(|b| b.stored()).collect();
+    rt.block_on(
+        kiosk
+            .hub
+            .sync_bookings(today, today + chrono::Duration::days(6), list),
+    )
+    .unwrap();
+    let for_today = booked["day"].as_str() == Some(&today.to_string());
+
+    let before = tickets(db).len();
+    let printed = spooled(spool);
+    scanner
+        .write_all(format!("{}\r", booked["qr_text"].as_str().unwrap()).as_bytes())
+        .unwrap();
+    let c = ui.window.global::<CheckinAdapter>();
+    if for_today {
+        pump_until("the booked ticket is printed", || {
+            page(ui) == Page::Ticket && print_state(ui) == PrintState::Printed
+        });
+        assert_eq!(tickets(db).len(), before + 1);
+        assert_eq!(spooled(spool), printed + 1);
+        let note = ui.window.global::<TicketAdapter>().get_note_vi();
+        assert!(note.contains("Số đặt trước"), "{note}");
+        let conn = rusqlite::Connection::open(db).unwrap();
+        let (channel, booking): (String, String) = conn
+            .query_row(
+                "SELECT channel, booking_code FROM tickets ORDER BY id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (channel.as_str(), booking.as_str()),
+            ("online", code.as_str())
+        );
+        // A scan while a ticket is on screen belongs to nobody: ignored.
+        tap(ui, "Xong");
+        // The same booking again: told it has its number, no second ticket.
+        scanner
+            .write_all(format!("HNBOOK:{code}\r").as_bytes())
+            .unwrap();
+        pump_until("already checked in", || c.get_state() == 3);
+        assert!(
+            c.get_message_vi().contains("đã được lấy số"),
+            "{}",
+            c.get_message_vi()
+        );
+    } else {
+        pump_until("told to come on the booked day", || c.get_state() == 3);
+        assert!(c.get_message_vi().contains("không phải hôm nay"));
+    }
+    let after_booking = tickets(db).len();
+
+    // Malformed scans: a message on screen each, nothing issued.
+    let truncated = &ELDER_CARD[..ELDER_CARD.find("|Nam").unwrap()];
+    let mut bad: Vec<Vec<u8>> = vec![
+        truncated.as_bytes().to_vec(),
+        ELDER_CARD.replace('|', ";").into_bytes(),
+        ELDER_CARD
+            .replacen("001150012345", "00115001234", 1)
+            .into_bytes(),
+        ELDER_CARD
+            .replacen("001150012345", "0011500123456", 1)
+            .into_bytes(),
+        b"HNBOOK:1234567890".to_vec(),
+    ];
+    let mut not_utf8 = ELDER_CARD.as_bytes().to_vec();
+    not_utf8[30] = 0xff;
+    bad.push(not_utf8);
+    for payload in bad {
+        c.set_state(0);
+        scanner.write_all(&payload).unwrap();
+        scanner.write_all(b"\r").unwrap();
+        pump_until("the scan is refused on screen", || c.get_state() == 3);
+        assert_eq!(page(ui), Page::Checkin);
+        assert!(!c.get_message_vi().is_empty());
+    }
+    assert_eq!(
+        tickets(db).len(),
+        after_booking,
+        "no ticket from a bad scan"
+    );
+
+    // A dossier receipt's QR opens the dossier lookup with its code.
+    scanner.write_all(b"000.A0.01.H26-261125-0099\r").unwrap();
+    pump_until("the dossier page", || page(ui) == Page::Dossier);
+    assert_eq!(
+        ui.window.global::<DossierAdapter>().get_code(),
+        "000.A0.01.H26-261125-0099"
+    );
+    tap(ui, "‹ Trang đầu");
+
+    // An elderly citizen's card, no booking: the priority offer; confirmed, their ticket is a
+    // priority one and counts for the quota (only a keyed hash is kept).
+    scanner
+        .write_all(format!("{ELDER_CARD}\r").as_bytes())
+        .unwrap();
+    pump_until("the priority offer", || c.get_state() == 4);
+    assert!(
+        c.get_offer_vi().contains("Người cao tuổi"),
+        "{}",
+        c.get_offer_vi()
+    );
+    tap(ui, &c.get_offer_vi());
+    assert_eq!(page(ui), Page::Services);
+    tap(ui, "Hộ tịch");
+    pump_until("the priority ticket", || {
+        page(ui) == Page::Ticket && print_state(ui) == PrintState::Printed
+    });
+    assert_eq!(tickets(db).last().unwrap().1.as_deref(), Some("elderly"));
+    tap(ui, "Xong");
+    // The same card again for the same queue: the quota names the ticket already held.
+    scanner
+        .write_all(format!("{ELDER_CARD}\r").as_bytes())
+        .unwrap();
+    pump_until("the priority offer", || c.get_state() == 4);
+    tap(ui, &c.get_offer_vi());
+    tap(ui, "Hộ tịch");
+    pump_until("the quota refusal", || {
+        !ui.window
+            .global::<KioskAdapter>()
+            .get_notice_vi()
+            .is_empty()
+    });
+    tap(ui, "‹ Trang đầu");
+
+    // Nothing of the card but a keyed hash is stored: no name, birth date, address or id.
+    let mut text = String::new();
+    for f in ["kiosk.sqlite", "kiosk.sqlite-wal"] {
+        text.push_str(&String::from_utf8_lossy(
+            &std::fs::read(db.with_file_name(f)).unwrap_or_default(),
+        ));
+    }
+    for secret in [
+        "Nguyễn Văn Cao",
+        "15031950",
+        "Phúc Xá",
+        "001150012345",
+        "012345678",
+        "079202001234",
+    ] {
+        assert!(!text.contains(secret), "{secret} is stored");
+    }
+
+    // A keyboard-mode scanner types a code and Enter into the window.
+    let unknown = kiosk::domain::booking::make_booking_code([5, 5, 5, 1, 2, 3, 4, 5, 6]);
+    c.set_state(0);
+    for ch in format!("HNBOOK:{unknown}\n").chars() {
+        ui.window
+            .window()
+            .dispatch_event(slint::platform::WindowEvent::KeyPressed { text: ch.into() });
+        ui.window
+            .window()
+            .dispatch_event(slint::platform::WindowEvent::KeyReleased { text: ch.into() });
+    }
+    pump_until("the typed code is looked up", || c.get_state() == 3);
+    assert!(
+        c.get_message_vi().contains("Không tìm thấy"),
+        "{}",
+        c.get_message_vi()
+    );
+    tap(ui, "‹ Trang đầu");
+}
+
 /// A reference receiver with its demo dossiers, served on the kiosk's runtime.
 fn start_centre(kiosk: &Kiosk, dir: &Path) -> (String, tokio::sync::oneshot::Sender<()>) {
     let config = kiosk::centre::CentreConfig {
@@ -471,7 +693,13 @@ fn start_centre(kiosk: &Kiosk, dir: &Path) -> (String, tokio::sync::oneshot::Sen
         }],
         viewer: Vec::new(),
         allowed_hosts: Vec::new(),
-        booking: Default::default(),
+        // Slots all day long, so a booking can be checked in whenever the test runs.
+        booking: kiosk::centre::BookingRules {
+            open: "00:00".into(),
+            close: "23:55".into(),
+            slot_minutes: 5,
+            ..Default::default()
+        },
     };
     let centre = std::sync::Arc::new(kiosk::centre::Centre::open(&config).unwrap());
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
@@ -497,6 +725,15 @@ fn kiosk_touch_flows() {
     config.printer.transport = TransportConfig::Spool { dir: spool.clone() };
     config.guides_dir = dir.path().join("no-such-dir"); // the built-in guides
     let db = config.db_path.clone();
+    // A fake 2D scanner on the far end of a pseudo-terminal.
+    let (mut scanner, scanner_port) = serialport::TTYPort::pair().expect("pseudo-terminal pair");
+    config.scanner.device = Some(
+        serialport::SerialPort::name(&scanner_port)
+            .expect("slave path")
+            .into(),
+    );
+    // The token the centre keys booked citizens' ids with (no url: nothing is reported).
+    config.reporting.token = Some("ui-test-point-token".into());
     let mut dossier_config = config.clone();
     let (mut kiosk, running) = Kiosk::start(config).unwrap();
     let (centre, stop_centre) = start_centre(&kiosk, dir.path());
@@ -521,9 +758,11 @@ fn kiosk_touch_flows() {
     priority_ticket(&ui, &db, &speech);
     procedure_to_ticket(&ui, &db);
     assistant_to_ticket(&ui, &db);
+    booked_check_in_by_scanner(&ui, &db, &spool, &centre, &dossier_config, &mut scanner);
     dossier_lookup(&ui, &db, stop_centre);
     help_and_language(&ui);
 
     drop(ui);
     drop(running);
+    drop(scanner_port);
 }

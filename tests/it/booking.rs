@@ -363,3 +363,276 @@ fn booked_and_walk_in_numbers_are_served_in_one_order_with_the_priority_ratio() 
         random_day(100 + seed, ArrivalOrder::SlotTime);
     }
 }
+
+// ---- The centre's booking API and the pull, against the real receiver on 127.0.0.1. ----
+
+use crate::reporting::{POINT, Receiver};
+
+async fn post(url: &str, token: Option<&str>, body: &str) -> (u16, serde_json::Value) {
+    let client = reqwest::Client::new();
+    let mut req = client
+        .post(url)
+        .header("Content-Type", "application/json")
+        .body(body.to_string());
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+fn bookings_schema() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/centre-bookings.schema.json"),
+    )
+    .unwrap();
+    jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bookings_made_on_the_centre_reach_the_point_and_check_in_works_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    // Slots all day, 5 minutes long, 2 places each: whenever the test runs, a slot starts soon.
+    let rules = kiosk::centre::BookingRules {
+        open: "00:00".into(),
+        close: "23:55".into(),
+        slot_minutes: 5,
+        slot_capacity: 2,
+        ..Default::default()
+    };
+    let mut receiver = Receiver::start_with(dir.path(), None, rules).await;
+    let base = format!("http://{}", receiver.addr);
+    let mut config = demo_config(dir.path());
+    config.reporting.url = Some(format!("{base}/api/v1/reports"));
+    config.reporting.token = Some(crate::reporting::TOKEN.into());
+    config.reporting.timeout_seconds = 2;
+    let config = Arc::new(config);
+
+    // Nobody can book at a point before it has announced what it offers.
+    let today = kiosk::domain::service_day(Utc::now(), config.site.timezone, 0);
+    let body = |service: &str, day: chrono::NaiveDate, slot: &str, id: &str| {
+        serde_json::json!({ "point": POINT, "service": service, "day": day, "slot": slot, "citizen_id": id })
+            .to_string()
+    };
+    let (status, v) = post(
+        &format!("{base}/api/v1/bookings"),
+        None,
+        &body("ho-tich", today, "08:00", "001190054321"),
+    )
+    .await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (404, Some("unknown_point")),
+        "{v}"
+    );
+
+    // The pull: the wrong token, a malformed body and another point's name are refused.
+    let pull_url = format!("{base}/api/v1/bookings/pull");
+    let good =
+        serde_json::to_string(&kiosk::report::bookings::pull_request(&config, today)).unwrap();
+    assert!(
+        bookings_schema().is_valid(&serde_json::from_str(&good).unwrap()),
+        "the pull matches its schema"
+    );
+    let (status, v) = post(&pull_url, Some("nope"), &good).await;
+    assert_eq!((status, v["error"].as_str()), (401, Some("wrong_token")));
+    let (status, v) = post(&pull_url, None, &good).await;
+    assert_eq!((status, v["error"].as_str()), (401, Some("missing_token")));
+    let (status, v) = post(&pull_url, Some(crate::reporting::TOKEN), "{\"schema\": 1}").await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (400, Some("malformed_pull")),
+        "{v}"
+    );
+    let other = good.replace("\"id\":\"demo\"", "\"id\":\"other\"");
+    assert_ne!(other, good);
+    let (status, v) = post(&pull_url, Some(crate::reporting::TOKEN), &other).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (403, Some("unknown_point")),
+        "{v}"
+    );
+
+    // The real puller announces the point's services and gets its (no) bookings.
+    let puller = kiosk::report::bookings::Puller::new(Arc::clone(&config))
+        .unwrap()
+        .unwrap();
+    assert!(puller.pull(today).await.unwrap().bookings.is_empty());
+    let points: serde_json::Value = reqwest::get(format!("{base}/api/v1/booking/points"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(points[0]["path"], POINT);
+    assert_eq!(
+        points[0]["services"].as_array().unwrap().len(),
+        config.services.len()
+    );
+
+    // The first slot with room, today (tomorrow in the last minutes of a Hanoi day).
+    let slots_of = |day: chrono::NaiveDate| {
+        let base = base.clone();
+        async move {
+            let v: serde_json::Value = reqwest::get(format!(
+                "{base}/api/v1/booking/slots?point={}&service=ho-tich&day={day}",
+                POINT.replace('/', "%2F")
+            ))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+            v["slots"].as_array().cloned().unwrap_or_default()
+        }
+    };
+    let mut day = today;
+    let mut slots = slots_of(day).await;
+    if slots.is_empty() {
+        day = today + Duration::days(1);
+        slots = slots_of(day).await;
+    }
+    let slot = slots[0]["start"].as_str().unwrap().to_string();
+    assert_eq!(slots[0]["free"], 2);
+
+    // Bad bodies: each refused with its reason, nothing booked.
+    let url = format!("{base}/api/v1/bookings");
+    for (bad, word) in [
+        ("{not json".to_string(), "bad_request"),
+        (body("ho-tich", day, &slot, "00119005432"), "bad_citizen_id"),
+        (body("ho-tich", day, "08:07", "001190054321"), "bad_request"),
+        (
+            body("ho-tich", today + Duration::days(7), &slot, "001190054321"),
+            "bad_request",
+        ),
+        (
+            body("no-such", day, &slot, "001190054321"),
+            "unknown_service",
+        ),
+        (
+            body("ho-tich", day, &slot, "001190054321").replace("}", ",\"extra\":1}"),
+            "bad_request",
+        ),
+    ] {
+        let (status, v) = post(&url, None, &bad).await;
+        assert_eq!(v["error"].as_str(), Some(word), "{bad}: {v}");
+        assert!(
+            (400..500).contains(&status) && v["reason"].as_str().is_some_and(|r| !r.is_empty())
+        );
+    }
+    // Booked: a checked code, its QR; the same citizen again for the same service is refused,
+    // naming the booking; another service is fine; a third number that day is refused.
+    let (status, a) = post(&url, None, &body("ho-tich", day, &slot, "001190054321")).await;
+    assert_eq!(status, 201, "{a}");
+    let code_a = a["code"].as_str().unwrap().to_string();
+    assert_eq!(kiosk::domain::parse_booking_code(&code_a).unwrap(), code_a);
+    assert_eq!(a["qr_text"], format!("HNBOOK:{code_a}"));
+    assert!(a["qr_svg"].as_str().unwrap().starts_with("<svg"));
+    let (status, v) = post(&url, None, &body("ho-tich", day, &slot, "001-190-054321")).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (409, Some("quota_exceeded")),
+        "{v}"
+    );
+    assert!(
+        v["reason"]
+            .as_str()
+            .unwrap()
+            .contains(a["display_code"].as_str().unwrap()),
+        "{v}"
+    );
+    let (status, b) = post(&url, None, &body("chung-thuc", day, &slot, "001190054321")).await;
+    assert_eq!(status, 201, "{b}");
+    let (status, v) = post(&url, None, &body("dat-dai", day, &slot, "001190054321")).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (409, Some("quota_exceeded")),
+        "{v}"
+    );
+    // Two places in the slot: the third citizen is told it is full.
+    let (status, c) = post(&url, None, &body("ho-tich", day, &slot, "079202001234")).await;
+    assert_eq!(status, 201, "{c}");
+    let (status, v) = post(&url, None, &body("ho-tich", day, &slot, "038085007777")).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (409, Some("slot_full")),
+        "{v}"
+    );
+    // Cancel: only with the holder's id.
+    let cancel = format!("{base}/api/v1/bookings/{code_a}/cancel");
+    let (status, v) = post(&cancel, None, "{\"citizen_id\":\"079202001234\"}").await;
+    assert_eq!((status, v["error"].as_str()), (404, Some("not_found")));
+    let (status, v) = post(&cancel, None, "{\"citizen_id\":\"001190054321\"}").await;
+    assert_eq!(
+        (status, v["state"].as_str()),
+        (200, Some("cancelled")),
+        "{v}"
+    );
+    let (status, _) = post(&cancel, None, "{\"citizen_id\":\"001190054321\"}").await;
+    assert_eq!(status, 404, "cancelled once");
+
+    // The pull brings the two open bookings, keyed for this point only; nothing readable.
+    let answer = puller.pull(today).await.unwrap();
+    assert!(bookings_schema().is_valid(&serde_json::to_value(&answer).unwrap()));
+    let codes: Vec<&str> = answer.bookings.iter().map(|b| b.code.as_str()).collect();
+    assert_eq!(codes.len(), 2, "{codes:?}");
+    assert!(!codes.contains(&code_a.as_str()));
+    let key = IdKey::for_bookings(crate::reporting::TOKEN);
+    let holder_b = answer
+        .bookings
+        .iter()
+        .find(|x| x.code == b["code"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(
+        holder_b.citizen_hash.as_deref(),
+        Some(key.hash("001190054321").as_str())
+    );
+    let centre_db = std::fs::read(dir.path().join("centre.sqlite")).unwrap_or_default();
+    let wal = std::fs::read(dir.path().join("centre.sqlite-wal")).unwrap_or_default();
+    for bytes in [&centre_db, &wal] {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(
+            !text.contains("001190054321") && !text.contains("079202001234"),
+            "the centre keeps no readable id"
+        );
+    }
+
+    // Into the point's store, then the centre goes away: check-in works from the local copy.
+    let clock = clock_at(Utc::now());
+    let mut q = open(&config, &clock);
+    let to = today + Duration::days(6);
+    let list: Vec<StoredBooking> = answer.bookings.iter().map(|b| b.stored()).collect();
+    assert_eq!(q.sync_bookings(today, to, &list).unwrap().added, 2);
+    receiver.stop();
+    assert!(puller.pull(today).await.is_err(), "the centre is down");
+    let (by_code, _) = q
+        .check_in(&CheckInKey::Code(c["code"].as_str().unwrap().into()), None)
+        .unwrap();
+    let (by_card, _) = q
+        .check_in(&CheckInKey::Card("001190054321".into()), None)
+        .unwrap();
+    if day == today {
+        let CheckIn::Booked { issued } = by_code else {
+            panic!("{by_code:?}")
+        };
+        assert_eq!(
+            issued.ticket.booked.as_ref().unwrap().code,
+            c["code"].as_str().unwrap()
+        );
+        let CheckIn::Booked { issued } = by_card else {
+            panic!("{by_card:?}")
+        };
+        assert_eq!(issued.ticket.service_id, "chung-thuc");
+    } else {
+        assert!(matches!(by_code, CheckIn::OtherDay { .. }), "{by_code:?}");
+        assert!(
+            matches!(by_card, CheckIn::NotFound),
+            "a card finds today's bookings only"
+        );
+    }
+}

@@ -15,18 +15,26 @@ use tokio::sync::oneshot;
 use crate::common::*;
 use crate::fault_proxy::{Fault, FaultProxy};
 
-const TOKEN: &str = "test-token-0123";
-const POINT: &str = "hn.ttpvhcc/cn-07/demo";
+pub(crate) const TOKEN: &str = "test-token-0123";
+pub(crate) const POINT: &str = "hn.ttpvhcc/cn-07/demo";
 const VIEWER: &str = "viewer-token-0123456789";
 
-struct Receiver {
-    centre: Arc<Centre>,
-    addr: String,
+pub(crate) struct Receiver {
+    pub centre: Arc<Centre>,
+    pub addr: String,
     stop: Option<oneshot::Sender<()>>,
 }
 
 impl Receiver {
-    async fn start(dir: &std::path::Path, addr: Option<&str>) -> Receiver {
+    pub async fn start(dir: &std::path::Path, addr: Option<&str>) -> Receiver {
+        Receiver::start_with(dir, addr, Default::default()).await
+    }
+
+    pub async fn start_with(
+        dir: &std::path::Path,
+        addr: Option<&str>,
+        booking: kiosk::centre::BookingRules,
+    ) -> Receiver {
         let config = CentreConfig {
             listen: "127.0.0.1:0".into(),
             db_path: dir.join("centre.sqlite"),
@@ -47,7 +55,7 @@ impl Receiver {
                 token: VIEWER.into(),
             }],
             allowed_hosts: Vec::new(),
-            booking: Default::default(),
+            booking,
         };
         let centre = Arc::new(Centre::open(&config).unwrap());
         let listener = tokio::net::TcpListener::bind(addr.unwrap_or("127.0.0.1:0"))
@@ -65,7 +73,7 @@ impl Receiver {
         }
     }
 
-    fn stop(&mut self) {
+    pub fn stop(&mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
