@@ -26,6 +26,9 @@ pub struct CounterBoard {
     pub code: Option<String>,
     pub state: CounterState,
     pub paused_reason: Option<String>,
+    /// The ticket at the counter was booked online.
+    #[serde(default)]
+    pub booked: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -79,6 +82,9 @@ pub struct TicketView {
     pub arrived_at: DateTime<Utc>,
     pub waited_minutes: i64,
     pub recalls: u32,
+    /// A number booked online: its slot, local "HH:MM-HH:MM".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booked_slot: Option<String>,
 }
 
 /// What the counter page shows: the counter, its current ticket and its queue.

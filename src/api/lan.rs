@@ -736,6 +736,26 @@ struct IssueBody {
     citizen_id: Option<String>,
 }
 
+/// One request from `from` against `[api] issue_per_minute` (tickets and check-ins together).
+fn take_issuing(state: &ApiState, from: IpAddr) -> Result<(), ApiError> {
+    let allowed = state
+        .issuing
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take(from, std::time::Instant::now());
+    allowed.map_err(|wait| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            Reason::RateLimited,
+            format!(
+                "too many tickets from {from}: at most {} a minute ([api] issue_per_minute)",
+                state.hub.config().api.issue_per_minute
+            ),
+        )
+        .retry_after(wait)
+    })
+}
+
 /// Another kiosk issues a ticket through this hub.
 async fn issue(
     State(state): State<ApiState>,
@@ -744,23 +764,7 @@ async fn issue(
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
     authorise_kiosk(&state, &headers)?;
-    let from = peer(connect);
-    let allowed = state
-        .issuing
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take(from, std::time::Instant::now());
-    if let Err(wait) = allowed {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            Reason::RateLimited,
-            format!(
-                "too many tickets from {from}: at most {} a minute ([api] issue_per_minute)",
-                state.hub.config().api.issue_per_minute
-            ),
-        )
-        .retry_after(wait));
-    }
+    take_issuing(&state, peer(connect))?;
     let b: IssueBody = body(&bytes)?;
     bounded(&b.service, "service", MAX_ID)?;
     bounded_opt(&b.priority, "priority", MAX_ID)?;
@@ -772,6 +776,75 @@ async fn issue(
     req.citizen_id = b.citizen_id;
     let issued = state.hub.issue_ticket(req).await?;
     Ok((StatusCode::CREATED, axum::Json(issued)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckInBody {
+    /// The booking code (10 digits, spaces allowed) or the QR's `HNBOOK:` text.
+    code: Option<String>,
+    /// Or the identity number from a scanned card.
+    citizen_id: Option<String>,
+    priority: Option<String>,
+}
+
+/// A booked citizen checks in at another kiosk through this hub: 201 with the ticket when one
+/// was issued (`outcome` booked or late), 200 with the outcome otherwise (too early, another
+/// day, already checked in, cancelled, not found). Rate-limited with issuing: codes are not
+/// to be guessed from the LAN.
+async fn check_in(
+    State(state): State<ApiState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    authorise_kiosk(&state, &headers)?;
+    take_issuing(&state, peer(connect))?;
+    let raw: serde_json::Value = body(&bytes)?;
+    for key in ["code", "citizen_id"] {
+        if raw.get(key).is_some_and(|v| !v.is_string()) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                Reason::BadJson,
+                format!("{key}: a string"),
+            ));
+        }
+    }
+    let b: CheckInBody = body(&bytes)?;
+    bounded_opt(&b.code, "code", MAX_ID)?;
+    bounded_opt(&b.citizen_id, "citizen_id", MAX_CITIZEN_ID)?;
+    bounded_opt(&b.priority, "priority", MAX_ID)?;
+    let key = match (b.code, b.citizen_id) {
+        (Some(code), None) => match crate::domain::parse_booking_code(&code) {
+            Ok(code) => crate::hub::CheckInKey::Code(code),
+            // Ten digits that fail the check digit: no booking can have them.
+            Err(crate::domain::booking::BookingCodeError::Check) => {
+                return Ok(axum::Json(crate::hub::CheckIn::NotFound).into_response());
+            }
+            Err(e) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    Reason::BadRequest,
+                    format!("code: {e}"),
+                ));
+            }
+        },
+        (None, Some(id)) => crate::hub::CheckInKey::Card(id),
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                Reason::MissingField,
+                "give exactly one of code and citizen_id",
+            ));
+        }
+    };
+    let outcome = state.hub.check_in(key, b.priority).await?;
+    let status = if outcome.issued().is_some() {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(outcome)).into_response())
 }
 
 async fn status(State(state): State<ApiState>) -> Result<Response, ApiError> {
@@ -940,6 +1013,7 @@ pub fn routes() -> Router<ApiState> {
         .route("/api/events", get(events))
         .route("/api/login", post(login))
         .route("/api/tickets", post(issue))
+        .route("/api/check-in", post(check_in))
         .route("/api/device-events", post(device_event))
         .route("/api/counters/{number}", get(counter_view))
         .route("/api/counters/{number}/rate", post(rate))

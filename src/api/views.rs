@@ -61,6 +61,7 @@ pub fn board(config: &Config, store: &mut Store, status: &Status) -> Result<Boar
             number: c.number,
             name_vi: c.name.vi.clone(),
             name_en: c.name.en.clone(),
+            booked: current.as_ref().is_some_and(|t| t.booked.is_some()),
             code: current.map(|t| t.code),
             state,
             paused_reason: paused,
@@ -114,6 +115,14 @@ pub fn counter(
     };
     let tx = store.read()?;
     let view = |t: crate::domain::Ticket| TicketView {
+        booked_slot: t.booked.as_ref().map(|b| {
+            let local = |x: DateTime<Utc>| {
+                x.with_timezone(&config.site.timezone)
+                    .format("%H:%M")
+                    .to_string()
+            };
+            format!("{}-{}", local(b.slot_start), local(b.slot_end))
+        }),
         waited_minutes: (now - t.arrived_at).num_minutes().max(0),
         code: t.code,
         service_id: t.service_id,

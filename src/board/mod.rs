@@ -84,6 +84,7 @@ fn apply(window: &BoardWindow, flashes: &RefCell<VecDeque<BoardFlash>>, update: 
                     name_en: c.name_en.as_str().into(),
                     code: c.code.clone().unwrap_or_default().into(),
                     state: state_word(c.state).into(),
+                    booked: c.booked,
                 })
                 .collect();
             a.set_counters(ModelRc::new(VecModel::from(counters)));

@@ -109,6 +109,21 @@ pub fn connect(
                             .await;
                             let _ = reply.send(r);
                         }
+                        Command::CheckIn(key, group, reply) => {
+                            let mut body = serde_json::json!({ "priority": group });
+                            match key {
+                                super::CheckInKey::Code(c) => body["code"] = c.into(),
+                                super::CheckInKey::Card(id) => body["citizen_id"] = id.into(),
+                            }
+                            let r = call(
+                                client
+                                    .post(format!("{base}/api/check-in"))
+                                    .bearer_auth(&token)
+                                    .json(&body),
+                            )
+                            .await;
+                            let _ = reply.send(r);
+                        }
                         // Counter work is done on counter pages, not on a lobby kiosk: dropping
                         // the reply answers "hub stopped".
                         _ => {}

@@ -555,3 +555,103 @@ async fn a_second_kiosk_issues_into_and_follows_the_hubs_queues() {
     assert_eq!(e.reason_code(), "forbidden");
     lan.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lobby_kiosk_checks_a_booking_in_through_the_hub() {
+    let lan = Lan::start_with(0, |c| {
+        c.api.issue_per_minute = 600;
+        c.reporting.token = Some("lan-test-token".into());
+    })
+    .await;
+    let now = chrono::Utc::now();
+    let code = kiosk::domain::booking::make_booking_code([4, 4, 4, 1, 2, 3, 4, 5, 6]);
+    {
+        let mut store = kiosk::store::Store::open(&lan.db).unwrap();
+        let tx = store.write().unwrap();
+        let day = kiosk::domain::service_day(now, chrono_tz::Asia::Ho_Chi_Minh, 0);
+        tx.add_booking(
+            &kiosk::store::StoredBooking {
+                code: code.clone(),
+                service_day: day,
+                service_id: "ho-tich".into(),
+                field: None,
+                slot_start: now + chrono::Duration::minutes(10),
+                slot_end: now + chrono::Duration::minutes(40),
+                booked_at: now - chrono::Duration::days(1),
+                citizen_hash: Some(
+                    kiosk::identity::IdKey::for_bookings("lan-test-token").hash("001190054321"),
+                ),
+                state: kiosk::store::BookingState::Booked,
+                ticket_id: None,
+            },
+            now,
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let remote = kiosk::hub::remote::connect(
+        std::sync::Arc::new(demo_config(dir.path())),
+        &lan.url,
+        "demo-kiosk-token-change-me",
+        &tokio::runtime::Handle::current(),
+    );
+    // Checked in by the card's id through the hub: the booked ticket, once.
+    let outcome = remote
+        .check_in(kiosk::hub::CheckInKey::Card("001 190 054 321".into()), None)
+        .await
+        .unwrap();
+    let kiosk::hub::CheckIn::Booked { issued } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(issued.ticket.booked.as_ref().unwrap().code, code);
+    let token = Some("demo-kiosk-token-change-me");
+    let (s, v) = lan
+        .post("/api/check-in", token, &json!({ "code": code }).to_string())
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["outcome"], "already_checked_in");
+    assert_eq!(v["ticket"], issued.ticket.code);
+    // The counter page marks it.
+    let t1 = lan.login(1).await;
+    let (_, view) = lan.get("/api/counters/1", Some(&t1)).await;
+    assert!(view["queue"][0]["booked_slot"].as_str().is_some(), "{view}");
+    // Refusals, each with a reason.
+    for (body, status, word) in [
+        (
+            json!({ "code": code, "citizen_id": "001190054321" }),
+            400,
+            "missing_field",
+        ),
+        (json!({}), 400, "missing_field"),
+        (json!({ "code": null }), 400, "bad_json"),
+        (json!({ "code": "12345" }), 400, "bad_request"),
+        (json!({ "code": code, "extra": 1 }), 400, "bad_json"),
+    ] {
+        let (s, v) = lan.post("/api/check-in", token, &body.to_string()).await;
+        assert_eq!(
+            (s.as_u16(), v["error"].as_str()),
+            (status, Some(word)),
+            "{body}: {v}"
+        );
+    }
+    let (s, _) = lan
+        .post("/api/check-in", None, &json!({ "code": code }).to_string())
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // Ten digits failing the check digit cannot be anyone's booking.
+    let mut typo = code.clone().into_bytes();
+    typo[9] = if typo[9] == b'0' { b'1' } else { b'0' };
+    let (s, v) = lan
+        .post(
+            "/api/check-in",
+            token,
+            &json!({ "code": String::from_utf8(typo).unwrap() }).to_string(),
+        )
+        .await;
+    assert_eq!(
+        (s, v["outcome"].as_str()),
+        (StatusCode::OK, Some("not_found"))
+    );
+    lan.stop().await;
+}
