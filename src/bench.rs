@@ -761,3 +761,162 @@ pub fn bench_board(config: &Config, clients: usize, calls: usize) -> Result<Boar
         last_board_p99_ms: pick(&mut last, 0.99),
     })
 }
+
+#[derive(Debug, Serialize)]
+pub struct ScanBench {
+    /// Bytes written to the scanner's pseudo-terminal -> the ticket's print job spooled.
+    pub scan_to_spooled: Latency,
+    /// Bytes written -> the scan classified on the reader thread.
+    pub scan_to_read: Latency,
+    pub by_code: usize,
+    pub by_card: usize,
+    pub bytes_per_card: usize,
+}
+
+impl fmt::Display for ScanBench {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "scan -> booked ticket spooled, {} by code and {} by card ({} bytes a card):",
+            self.by_code, self.by_card, self.bytes_per_card
+        )?;
+        writeln!(
+            f,
+            "  bytes -> scan read      p50 {:.2} ms  p99 {:.2} ms",
+            self.scan_to_read.p50_us / 1000.0,
+            self.scan_to_read.p99_us / 1000.0
+        )?;
+        writeln!(
+            f,
+            "  bytes -> ticket spooled p50 {:.2} ms  p99 {:.2} ms  ({:.0} check-ins/s)",
+            self.scan_to_spooled.p50_us / 1000.0,
+            self.scan_to_spooled.p99_us / 1000.0,
+            self.scan_to_spooled.ops_per_s
+        )
+    }
+}
+
+/// A fake scanner on a pseudo-terminal sends booking QR codes and identity cards one at a time
+/// to the real reader thread (`crate::scanner`); each is checked in at the hub and printed to
+/// the spool, as the kiosk does (without the screen).
+pub fn bench_scan(config: &Config, n: usize) -> Result<ScanBench> {
+    use std::io::Write;
+
+    use crate::domain::Scan;
+    use crate::hub::CheckInKey;
+    use crate::store::{BookingState, StoredBooking};
+
+    let n = n.max(10);
+    let dir = temp_dir("scan")?;
+    let mut config = config.clone();
+    config.db_path = dir.join("kiosk.sqlite");
+    config.id_key_file = dir.join("identity.key");
+    config.allow_outside_hours = true;
+    config.reporting.url = None;
+    config.reporting.token = Some("bench-scan-token".into());
+    config.printer.transport = crate::printer::TransportConfig::Spool {
+        dir: dir.join("spool"),
+    };
+    for s in &mut config.services {
+        s.daily_cap = None;
+        s.range.wrap = true;
+        s.range.last = s.range.last.max(99_999);
+    }
+    let (mut master, slave) = serialport::TTYPort::pair()?;
+    config.scanner.device = Some(
+        serialport::SerialPort::name(&slave)
+            .ok_or_else(|| anyhow::anyhow!("the pseudo-terminal has no name"))?
+            .into(),
+    );
+    let app = crate::app::App::start(config, crate::app::Options::tool())?;
+    let config = Arc::clone(&app.config);
+    let service = config.services[0].id.clone();
+    let now = chrono::Utc::now();
+    let today = crate::domain::service_day(now, config.site.timezone, config.site.reset_hour);
+    let key = crate::identity::IdKey::for_bookings("bench-scan-token");
+    let id_of = |i: usize| format!("0011{:08}", i);
+    let code_of = |i: usize| {
+        let mut d = [0u8; 9];
+        let mut x = i;
+        for slot in d.iter_mut().rev() {
+            *slot = (x % 10) as u8;
+            x /= 10;
+        }
+        crate::domain::booking::make_booking_code(d)
+    };
+    let list: Vec<StoredBooking> = (0..n)
+        .map(|i| StoredBooking {
+            code: code_of(i),
+            service_day: today,
+            service_id: service.clone(),
+            field: None,
+            slot_start: now + chrono::Duration::minutes(10),
+            slot_end: now + chrono::Duration::minutes(40),
+            booked_at: now - chrono::Duration::days(1),
+            citizen_hash: Some(key.hash(&id_of(i))),
+            state: BookingState::Booked,
+            ticket_id: None,
+        })
+        .collect();
+    app.block_on(
+        app.hub
+            .sync_bookings(today, today + chrono::Duration::days(6), list),
+    )?;
+
+    let (read_tx, read_rx) = std::sync::mpsc::channel::<(Instant, crate::scanner::ScanResult)>();
+    let reader = crate::scanner::start(&config.scanner, move |scan| {
+        let _ = read_tx.send((Instant::now(), scan));
+    })
+    .ok_or_else(|| anyhow::anyhow!("the scanner reader did not start"))?;
+    let ticketing = app.ticketing();
+    let (mut read, mut spooled) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let mut bytes_per_card = 0;
+    let start = Instant::now();
+    for i in 0..n {
+        let payload = if i % 2 == 0 {
+            format!("HNBOOK:{}\r", code_of(i))
+        } else {
+            format!(
+                "{}||Nguyễn Thị Thử|01011960|Nữ|Số {i} phố Thử, Hà Nội|01012022\r",
+                id_of(i)
+            )
+        };
+        if i % 2 == 1 {
+            bytes_per_card = payload.len();
+        }
+        let t0 = Instant::now();
+        master.write_all(payload.as_bytes())?;
+        let (at, scan) = read_rx.recv_timeout(std::time::Duration::from_secs(5))?;
+        read.push((at - t0).as_secs_f64() * 1e6);
+        let key = match scan {
+            Ok(Scan::Booking(code)) => CheckInKey::Code(code),
+            Ok(Scan::IdCard(card)) => CheckInKey::Card(card.id),
+            other => anyhow::bail!("scan {i} read as {other:?}"),
+        };
+        let outcome = app.hub.check_in_blocking(key, None)?;
+        let Some(issued) = outcome.issued() else {
+            anyhow::bail!("scan {i}: no ticket ({})", outcome.word());
+        };
+        let info = crate::ticketing::ticket_info(
+            &config,
+            &issued.ticket,
+            issued.people_ahead,
+            issued.wait,
+        );
+        let (printed, _) = app.block_on(ticketing.print_and_record(&issued.ticket, info));
+        printed.map_err(|e| anyhow::anyhow!("scan {i}: not printed: {e}"))?;
+        spooled.push(t0.elapsed().as_secs_f64() * 1e6);
+    }
+    let total = start.elapsed().as_secs_f64();
+    drop(reader);
+    drop(slave);
+    app.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(ScanBench {
+        scan_to_spooled: Latency::from_samples(spooled, total),
+        scan_to_read: Latency::from_samples(read, total),
+        by_code: n.div_ceil(2),
+        by_card: n / 2,
+        bytes_per_card,
+    })
+}

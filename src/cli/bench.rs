@@ -33,6 +33,10 @@ pub fn run(config: &Config, what: &BenchWhat) -> Result<ExitCode> {
             let rows = crate::bench::bench_ticket(config)?;
             print_result(&rows, *json, |r| crate::bench::render_ticket_sizes(r))
         }
+        BenchWhat::Scan { n, json } => {
+            let report = crate::bench::bench_scan(config, *n)?;
+            print_result(&report, *json, ToString::to_string)
+        }
         BenchWhat::Issue { n, json } => {
             let report = crate::bench::bench_issue(config, *n)?;
             print_result(&report, *json, ToString::to_string)

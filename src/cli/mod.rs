@@ -262,6 +262,14 @@ pub enum BenchWhat {
         #[arg(long)]
         json: bool,
     },
+    /// Scanner bytes in (a fake scanner on a pseudo-terminal) -> booked ticket spooled.
+    Scan {
+        /// Scans to time (half booking codes, half identity cards).
+        #[arg(long, default_value_t = 200)]
+        n: usize,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn main() -> ExitCode {

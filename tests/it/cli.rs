@@ -219,3 +219,25 @@ fn tickets_and_calls_from_another_process_reach_the_running_hubs_listeners() {
     drop(handle);
     hub.join();
 }
+
+/// `kiosk bench scan` runs end to end (a fake scanner on a pty, check-in, spool) and reports
+/// both latencies; its figures are for the closing notes, not asserted here.
+#[test]
+fn the_scan_benchmark_checks_in_every_scan() {
+    let out = Command::new(kiosk_bin())
+        .args(["bench", "scan", "--n", "10", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["scan_to_spooled"]["n"], 10);
+    assert_eq!(
+        (v["by_code"].as_u64(), v["by_card"].as_u64()),
+        (Some(5), Some(5))
+    );
+    assert!(v["scan_to_read"]["p99_us"].as_f64().unwrap() > 0.0);
+}
