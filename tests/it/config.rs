@@ -153,3 +153,32 @@ fn a_file_that_cannot_be_read_says_so() {
         "{err}"
     );
 }
+
+#[test]
+fn booking_and_scanner_mistakes_name_the_key_and_the_choices() {
+    let line = line_of("order = \"booking_time\"");
+    let problems = demo_with("order = \"booking_time\"", "order = \"slot\"");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with(&format!("bad.toml:{line}:")),
+        "{}",
+        problems[0]
+    );
+    assert!(
+        problems[0].contains("bookings.order") && problems[0].contains("\"slot_time\""),
+        "{}",
+        problems[0]
+    );
+    let problems = demo_with("elderly_group = \"elderly\"", "elderly_group = \"old\"");
+    assert!(
+        problems[0].contains("scanner.elderly_group") && problems[0].contains("known: elderly"),
+        "{problems:?}"
+    );
+    let problems = demo_with("suffix = \"cr\"", "suffix = \"enter\"");
+    assert!(
+        problems[0].contains("scanner.suffix") && problems[0].contains("\"crlf\""),
+        "{problems:?}"
+    );
+    let problems = demo_with("late_minutes = 15", "late_minutes = -5");
+    assert!(problems[0].contains("bookings.late_minutes"), "{problems:?}");
+}
