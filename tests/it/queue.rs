@@ -220,7 +220,7 @@ fn quota_limits_a_citizen_and_stores_no_identity_in_clear() {
     let third = q.issue_ticket(&with_id("dat-dai", None)).unwrap_err();
     assert_eq!(
         third.to_string(),
-        "this citizen already has 2 ticket(s) today; the limit is 2 a day"
+        "this citizen already holds A001, B001 today (2); the limit is 2 a day"
     );
     // Another citizen is not affected.
     let mut other = with_id("ho-tich", Some("Hộ tịch"));
