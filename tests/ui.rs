@@ -640,6 +640,12 @@ fn booked_check_in_by_scanner(
             .get_notice_vi()
             .is_empty()
     });
+    let held = tickets(db).last().unwrap().0.clone();
+    let notice = ui.window.global::<KioskAdapter>().get_notice_vi();
+    assert!(
+        notice.contains(&format!("Bạn đang giữ: {held}")),
+        "{notice}"
+    );
     tap(ui, "‹ Trang đầu");
 
     // Nothing of the card but a keyed hash is stored: no name, birth date, address or id.

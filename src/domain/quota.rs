@@ -18,8 +18,9 @@ pub struct QuotaRule {
 pub struct Held {
     pub bucket: String,
     /// What the citizen is told they hold: a ticket code ("A012") or a booking
-    /// ("booking 123 456 7890, 09:00").
+    /// ("booking 123 456 7890 at 09:00"), in English and in Vietnamese.
     pub what: String,
+    pub what_vi: String,
 }
 
 impl Held {
@@ -27,36 +28,44 @@ impl Held {
         Held {
             bucket: bucket.to_string(),
             what: what.to_string(),
+            what_vi: what.to_string(),
         }
     }
+}
+
+fn list(held: &[Held]) -> String {
+    held.iter()
+        .map(|h| h.what.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum QuotaDenied {
     #[error(
         "this citizen already holds {} today ({held}); the limit is {limit} a day",
-        holding.join(", ")
+        list(holding)
     )]
     PerDay {
         held: u32,
         limit: u32,
-        holding: Vec<String>,
+        holding: Vec<Held>,
     },
     #[error(
         "this citizen already holds {} today for \"{bucket}\"; the limit is {limit}",
-        holding.join(", ")
+        list(holding)
     )]
     PerBucket {
         bucket: String,
         held: u32,
         limit: u32,
-        holding: Vec<String>,
+        holding: Vec<Held>,
     },
 }
 
 impl QuotaDenied {
     /// What the citizen already holds that the rule counted.
-    pub fn holding(&self) -> &[String] {
+    pub fn holding(&self) -> &[Held] {
         match self {
             QuotaDenied::PerDay { holding, .. } | QuotaDenied::PerBucket { holding, .. } => holding,
         }
@@ -71,13 +80,13 @@ pub fn check_quota(rule: QuotaRule, held: &[Held], bucket: &str) -> Result<(), Q
         return Err(QuotaDenied::PerDay {
             held: total,
             limit: rule.per_day,
-            holding: held.iter().map(|h| h.what.clone()).collect(),
+            holding: held.to_vec(),
         });
     }
-    let same: Vec<String> = held
+    let same: Vec<Held> = held
         .iter()
         .filter(|h| h.bucket == bucket)
-        .map(|h| h.what.clone())
+        .cloned()
         .collect();
     if same.len() as u32 >= rule.per_bucket {
         return Err(QuotaDenied::PerBucket {
@@ -120,7 +129,7 @@ mod tests {
                 bucket: "Hộ tịch".into(),
                 held: 1,
                 limit: 1,
-                holding: vec!["A001".into()],
+                holding: vec![Held::new("Hộ tịch", "A001")],
             })
         );
     }

@@ -402,13 +402,11 @@ pub(super) fn held_today(
     if let Some(h) = &hashes.booking {
         for b in tx.citizen_bookings(today, h)? {
             let at = b.slot_start.with_timezone(&config.site.timezone);
+            let (code, at) = (domain::display_booking_code(&b.code), at.format("%H:%M"));
             held.push(domain::Held {
                 bucket: b.field.clone().unwrap_or_else(|| b.service_id.clone()),
-                what: format!(
-                    "booking {} at {}",
-                    domain::display_booking_code(&b.code),
-                    at.format("%H:%M")
-                ),
+                what: format!("booking {code} at {at}"),
+                what_vi: format!("số đặt trước {code} lúc {at}"),
             });
         }
     }

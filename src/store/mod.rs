@@ -851,9 +851,11 @@ impl Tx<'_> {
              AND id NOT IN (SELECT ticket_id FROM bookings WHERE ticket_id IS NOT NULL)",
         )?;
         let rows = stmt.query_map(params![day_key(day), citizen_hash], |r| {
+            let code: String = r.get(1)?;
             Ok(crate::domain::Held {
                 bucket: r.get(0)?,
-                what: r.get(1)?,
+                what: code.clone(),
+                what_vi: code,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -103,7 +103,7 @@ fn check_in(
                 });
             }
             Err(e) => {
-                let (vi, en) = wording::refusal(e.reason(), &kiosk.config);
+                let (vi, en) = wording::refusal_of(&e, &kiosk.config);
                 let _ = weak.upgrade_in_event_loop(move |app| say(&app, 3, vi, en));
             }
         }

@@ -141,7 +141,7 @@ pub fn issue(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>, group
         let mut new = match new {
             Ok(n) => n,
             Err(e) => {
-                let (vi, en) = wording::refusal(e.reason(), &kiosk.config);
+                let (vi, en) = wording::refusal_of(&e, &kiosk.config);
                 let _ = weak.upgrade_in_event_loop(move |app| {
                     let k = app.global::<KioskAdapter>();
                     k.set_notice_vi(vi.into());

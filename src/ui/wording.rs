@@ -20,6 +20,24 @@ pub fn wait_text(wait: Option<crate::domain::WaitRange>) -> (String, String) {
 }
 
 /// Why a service takes no ticket now, in both languages.
+/// A refusal as the citizen reads it; a quota refusal also says which numbers they hold.
+pub fn refusal_of(e: &crate::hub::HubError, config: &Config) -> (String, String) {
+    let (vi, en) = refusal(e.reason(), config);
+    if let crate::hub::HubError::Queue(crate::hub::QueueError::Quota(q)) = e {
+        let held = q.holding();
+        if !held.is_empty() {
+            let join = |f: fn(&crate::domain::Held) -> &str| {
+                held.iter().map(f).collect::<Vec<_>>().join(", ")
+            };
+            return (
+                format!("{vi} Bạn đang giữ: {}.", join(|h| h.what_vi.as_str())),
+                format!("{en} You hold: {}.", join(|h| h.what.as_str())),
+            );
+        }
+    }
+    (vi, en)
+}
+
 pub fn refusal(reason: Reason, config: &Config) -> (String, String) {
     match reason {
         Reason::Closed => {

@@ -180,5 +180,8 @@ fn booking_and_scanner_mistakes_name_the_key_and_the_choices() {
         "{problems:?}"
     );
     let problems = demo_with("late_minutes = 15", "late_minutes = -5");
-    assert!(problems[0].contains("bookings.late_minutes"), "{problems:?}");
+    assert!(
+        problems[0].contains("bookings.late_minutes"),
+        "{problems:?}"
+    );
 }
