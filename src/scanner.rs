@@ -101,6 +101,7 @@ pub fn describe(r: &ScanResult) -> &'static str {
         Ok(Scan::IdCard(_)) => "identity card",
         Ok(Scan::Booking(_)) => "booking code",
         Ok(Scan::Dossier(_)) => "dossier code",
+        Ok(Scan::Ticket { .. }) => "ticket",
         Err(_) => "refused",
     }
 }

@@ -686,6 +686,85 @@ fn booked_check_in_by_scanner(
     tap(ui, "‹ Trang đầu");
 }
 
+/// After the counter, the citizen scans their ticket's QR at the kiosk and rates the service:
+/// a face, a reason, sent; stored once, with no identity. A ticket still waiting is told its
+/// place instead; a second rating of the same ticket is refused.
+fn rate_by_ticket_qr(ui: &KioskUi, db: &Path, scanner: &mut serialport::TTYPort) {
+    use kiosk::ui::RateAdapter;
+    use std::io::Write;
+    let kiosk = &ui.kiosk;
+    let rt = kiosk.runtime.clone();
+    wait_for_tiles(ui);
+    tap(ui, "Hộ tịch");
+    pump_until("a ticket", || {
+        page(ui) == Page::Ticket && print_state(ui) == PrintState::Printed
+    });
+    tap(ui, "Xong");
+    let code = tickets(db).last().unwrap().0.clone();
+    let (ticket, _, _) = rt.block_on(kiosk.hub.lookup(&code)).unwrap();
+    let template = kiosk.config.printer.qr_payload.clone().unwrap();
+    let qr = kiosk::ticketing::qr_payload(&template, &kiosk.config, &ticket);
+    let r = ui.window.global::<RateAdapter>();
+
+    // Still waiting: its place, no faces.
+    scanner.write_all(format!("{qr}\r").as_bytes()).unwrap();
+    pump_until("the ticket's place", || r.get_state() == 4);
+    assert_eq!(page(ui), Page::Rate);
+    assert!(
+        r.get_message_vi().contains("đang chờ"),
+        "{}",
+        r.get_message_vi()
+    );
+    tap(ui, "‹ Trang đầu");
+
+    // Served and finished at counter 1 (whatever the counter had, settled first).
+    let _ = rt.block_on(kiosk.hub.mark_no_show(1));
+    let _ = rt.block_on(kiosk.hub.finish(1));
+    rt.block_on(kiosk.hub.call_ticket(1, &code)).unwrap();
+    rt.block_on(kiosk.hub.finish(1)).unwrap();
+    scanner.write_all(format!("{qr}\r").as_bytes()).unwrap();
+    pump_until("the faces", || r.get_state() == 0 && page(ui) == Page::Rate);
+    tap(ui, "2: Không hài lòng");
+    assert_eq!(r.get_state(), 1, "reasons at 3 or less");
+    tap(ui, "Chờ quá lâu");
+    tap(ui, "✓ Chờ quá lâu");
+    tap(ui, "Chờ quá lâu"); // on, off, on again
+    tap(ui, "Gửi đánh giá");
+    pump_until("thanks", || r.get_state() == 3);
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let (score, reasons, counter): (u8, String, u32) = conn
+        .query_row(
+            "SELECT score, reasons, counter FROM ratings WHERE ticket_id = ?1",
+            [ticket.id],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((score, counter), (2, 1));
+    assert!(reasons.contains("waited_too_long"), "{reasons}");
+    tap(ui, "‹ Trang đầu");
+    // Once per ticket.
+    scanner.write_all(format!("{qr}\r").as_bytes()).unwrap();
+    pump_until("the faces again", || {
+        r.get_state() == 0 && page(ui) == Page::Rate
+    });
+    tap(ui, "5: Rất hài lòng");
+    pump_until("the refusal", || r.get_state() == 4);
+    assert!(
+        r.get_message_vi().contains("đã được đánh giá"),
+        "{}",
+        r.get_message_vi()
+    );
+    let n: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM ratings WHERE ticket_id = ?1",
+            [ticket.id],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    tap(ui, "‹ Trang đầu");
+}
+
 /// A reference receiver with its demo dossiers, served on the kiosk's runtime.
 fn start_centre(kiosk: &Kiosk, dir: &Path) -> (String, tokio::sync::oneshot::Sender<()>) {
     let config = kiosk::centre::CentreConfig {
@@ -765,6 +844,7 @@ fn kiosk_touch_flows() {
     procedure_to_ticket(&ui, &db);
     assistant_to_ticket(&ui, &db);
     booked_check_in_by_scanner(&ui, &db, &spool, &centre, &dossier_config, &mut scanner);
+    rate_by_ticket_qr(&ui, &db, &mut scanner);
     dossier_lookup(&ui, &db, stop_centre);
     help_and_language(&ui);
 

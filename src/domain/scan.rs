@@ -58,6 +58,13 @@ pub enum Scan {
     Booking(String),
     /// A dossier receipt code (Circular 01/2018 Art. 19).
     Dossier(String),
+    /// A ticket's own QR (the `[printer] qr_payload` link: `...?ma-diem=<site>&so=<code>&
+    /// ngay=<day>`): after the service, the citizen rates it at the kiosk.
+    Ticket {
+        code: String,
+        day: NaiveDate,
+        site: Option<String>,
+    },
 }
 
 /// Why a scan was refused. The messages never quote personal data.
@@ -148,7 +155,34 @@ pub fn classify(text: &str) -> Result<Scan, ScanRefused> {
     if let Ok(code) = parse_dossier_code(text) {
         return Ok(Scan::Dossier(code.as_str().to_string()));
     }
+    if let Some(t) = ticket_link(text) {
+        return Ok(t);
+    }
     Err(ScanRefused::Unknown)
+}
+
+/// A ticket's QR link: its query has `so` (the ticket code) and `ngay` (the service day), and
+/// `ma-diem` (the point) when the template names it.
+fn ticket_link(text: &str) -> Option<Scan> {
+    let (_, query) = text.split_once('?')?;
+    let mut code = None;
+    let mut day = None;
+    let mut site = None;
+    for pair in query.split('&') {
+        let (k, v) = pair.split_once('=')?;
+        match k {
+            "so" => code = Some(v.to_ascii_uppercase()),
+            "ngay" => day = NaiveDate::parse_from_str(v, "%Y-%m-%d").ok(),
+            "ma-diem" => site = Some(v.replace("%2F", "/").replace("%2f", "/")),
+            _ => {}
+        }
+    }
+    let code = code.filter(|c| c.len() <= 8 && super::numbering::split_code(c).is_some())?;
+    Some(Scan::Ticket {
+        code,
+        day: day?,
+        site,
+    })
 }
 
 fn ddmmyyyy(field: &str, what: &'static str) -> Result<NaiveDate, ScanRefused> {
@@ -306,6 +340,24 @@ mod tests {
             Ok(Scan::Dossier("000.A0.01.H26-210212-9090".into()))
         );
         assert_eq!(classify("001190054321"), Err(ScanRefused::CardFields(1)));
+        assert_eq!(
+            classify(
+                "https://dichvucong.hanoi.gov.vn/?ma-diem=hn.ttpvhcc/cn-07/demo&so=A012&ngay=2026-12-01"
+            ),
+            Ok(Scan::Ticket {
+                code: "A012".into(),
+                day: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+                site: Some("hn.ttpvhcc/cn-07/demo".into()),
+            })
+        );
+        assert_eq!(
+            classify("https://x/?so=A012&ngay=2026-13-01"),
+            Err(ScanRefused::Unknown)
+        );
+        assert_eq!(
+            classify("https://x/?so=12&ngay=2026-12-01"),
+            Err(ScanRefused::Unknown)
+        );
         assert_eq!(classify("https://example.com/x"), Err(ScanRefused::Unknown));
     }
 }

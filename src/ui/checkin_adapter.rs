@@ -220,6 +220,25 @@ pub fn on_scan(app: &AppWindow, kiosk: &Kiosk, choice: &Rc<RefCell<Choice>>, sca
             let age = card.age_on(today);
             check_in(app, kiosk, choice, CheckInKey::Card(card.id), Some(age));
         }
+        Ok(Scan::Ticket { code, day, site }) => {
+            let today = crate::domain::service_day(
+                Utc::now(),
+                kiosk.config.site.timezone,
+                kiosk.config.site.reset_hour,
+            );
+            let here = site.is_none_or(|s| s == kiosk.config.site.path());
+            if here && day == today {
+                super::rate_adapter::open(app, kiosk, code);
+            } else {
+                say(
+                    app,
+                    3,
+                    "Phiếu này không phải của điểm phục vụ này hôm nay.".into(),
+                    "This ticket is not from this service point today.".into(),
+                );
+                app.global::<KioskAdapter>().set_page(Page::Checkin);
+            }
+        }
         Ok(Scan::Dossier(code)) => {
             app.global::<DossierAdapter>().set_code(code.into());
             app.global::<KioskAdapter>().set_page(Page::Dossier);

@@ -10,6 +10,7 @@ mod help_adapter;
 pub(crate) mod kiosk_adapter;
 pub mod layout_check;
 mod procedures_adapter;
+pub(crate) mod rate_adapter;
 pub mod read_aloud;
 pub mod screenshot;
 mod services_adapter;
@@ -174,6 +175,7 @@ impl KioskUi {
         help_adapter::connect(&window, &kiosk);
         assistant_adapter::connect(&window, &kiosk, &choice);
         dossier_adapter::connect(&window, &kiosk, &choice);
+        rate_adapter::connect(&window, &kiosk, &choice);
         let scanner = checkin_adapter::connect(&window, &kiosk, &choice);
         kiosk_adapter::watch_queues(&window, &kiosk);
         Ok(KioskUi {

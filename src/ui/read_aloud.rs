@@ -210,6 +210,23 @@ pub fn page_text(app: &AppWindow) -> (String, String) {
                 );
             }
         }
+        Page::Rate => {
+            let r = app.global::<super::RateAdapter>();
+            match r.get_state() {
+                0 => out.push(pick(
+                    en,
+                    "Bạn thấy sự phục vụ thế nào? Chạm một trong năm mặt, từ Rất hài lòng đến Rất không hài lòng.",
+                    "How was the service? Touch one of the five faces, from Very satisfied to Very dissatisfied.",
+                )),
+                1 => out.push(pick(
+                    en,
+                    "Điều gì chưa tốt? Chọn lý do, rồi chạm Gửi đánh giá.",
+                    "What was not good? Choose reasons, then touch Send the rating.",
+                )),
+                3 => out.push(pick(en, "Cảm ơn bạn đã đánh giá!", "Thank you for your rating!")),
+                _ => out.push(pick(en, &r.get_message_vi(), &r.get_message_en())),
+            }
+        }
         Page::Checkin => {
             let c = app.global::<super::CheckinAdapter>();
             if c.get_state() >= 3 {

@@ -16,7 +16,7 @@ use super::{
 };
 
 /// Every page (and page state) the command can draw.
-pub const PAGES: [&str; 28] = [
+pub const PAGES: [&str; 32] = [
     "welcome",
     "welcome-notice",
     "idle-warning",
@@ -45,6 +45,10 @@ pub const PAGES: [&str; 28] = [
     "checkin-early",
     "checkin-elderly",
     "ticket-booked",
+    "rate",
+    "rate-reasons",
+    "rate-thanks",
+    "rate-waiting",
 ];
 
 struct Headless {
@@ -225,6 +229,28 @@ fn show_plain_page(ui: &KioskUi, page: &str) -> Result<(), String> {
             };
             super::dossier_adapter::show(app, &outcome);
             k.set_page(Page::Dossier);
+        }
+        "rate" | "rate-reasons" | "rate-thanks" | "rate-waiting" => {
+            let r = app.global::<super::RateAdapter>();
+            super::rate_adapter::reset_reasons(app);
+            r.set_code("A023".into());
+            r.set_counter_vi("Quầy 2".into());
+            r.set_counter_en("Counter 2".into());
+            match page {
+                "rate" => r.set_state(0),
+                "rate-reasons" => {
+                    r.set_score(2);
+                    r.set_state(1);
+                    r.invoke_toggle(0);
+                }
+                "rate-thanks" => r.set_state(3),
+                _ => {
+                    r.set_message_vi("Số A023 đang chờ: trước bạn còn 4 người. Sau khi được phục vụ, bạn có thể quét lại phiếu để đánh giá.".into());
+                    r.set_message_en("Number A023 is waiting: 4 ahead of you. After your service, scan the ticket again to rate it.".into());
+                    r.set_state(4);
+                }
+            }
+            k.set_page(Page::Rate);
         }
         "checkin" => {
             app.global::<super::CheckinAdapter>()
