@@ -177,7 +177,7 @@ fn cancelled_on_the_centre_means_gone_at_the_point_and_other_days_wait() {
 #[test]
 fn the_quota_counts_bookings_kiosk_and_counter_tickets_together() {
     let dir = tempfile::tempdir().unwrap();
-    let (_config, _clock, mut q) = setup(dir.path());
+    let (_config, clock, mut q) = setup(dir.path());
     let nine = monday_morning();
     let id = "001-190-054321"; // spelled with dashes at the kiosk, digits only at the centre
     sync(
@@ -234,8 +234,15 @@ fn the_quota_counts_bookings_kiosk_and_counter_tickets_together() {
         matches!(booked, CheckIn::TooEarly { .. }),
         "11:00 opens at 10:00: {booked:?}"
     );
-    // Nothing readable is stored: no id in any table.
+    // Past the retention period the booking's hash is erased too (at the day's first command).
+    clock.set(nine + Duration::days(2));
+    q.issue_ticket(&IssueRequest::walk_in("ho-tich")).unwrap();
     let conn = rusqlite::Connection::open(dir.path().join("kiosk.sqlite")).unwrap();
+    let hashes: i64 = conn
+        .query_row("SELECT COUNT(citizen_hash) FROM bookings", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(hashes, 0, "booking hashes purged after retention_days");
+    // Nothing readable is stored: no id in any table.
     for table in ["tickets", "bookings", "events", "meta"] {
         let dump: String = conn
             .query_row(
