@@ -123,7 +123,8 @@ pub fn counter(
             };
             format!("{}-{}", local(b.slot_start), local(b.slot_end))
         }),
-        waited_minutes: (now - t.arrived_at).num_minutes().max(0),
+        // Since the citizen took the ticket (a booked one stands by its registration time).
+        waited_minutes: (now - t.issued_at).num_minutes().max(0),
         code: t.code,
         service_id: t.service_id,
         priority_group: t.priority_group,

@@ -1101,7 +1101,7 @@ impl Tx<'_> {
         Ok(dropped)
     }
 
-    /// Waits (called - arrived, seconds) of tickets of `service` called since `since`.
+    /// Waits (called - issued, seconds) of tickets of `service` called since `since`.
     pub fn waits_since(
         &self,
         day: NaiveDate,
@@ -1109,7 +1109,9 @@ impl Tx<'_> {
         since: DateTime<Utc>,
     ) -> Result<Vec<f64>, StoreError> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT (called_at - arrived_at) / 1000.0 FROM tickets \
+            // From issue, not from `arrived_at`: a booked ticket's place in the queue is its
+            // registration time (maybe days ago), but the citizen waited from check-in.
+            "SELECT (called_at - issued_at) / 1000.0 FROM tickets \
              WHERE service_day = ?1 AND service_id = ?2 AND called_at >= ?3",
         )?;
         let rows = stmt.query_map(params![day_key(day), service, ms(since)], |r| r.get(0))?;

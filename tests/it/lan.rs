@@ -616,6 +616,8 @@ async fn a_lobby_kiosk_checks_a_booking_in_through_the_hub() {
     let t1 = lan.login(1).await;
     let (_, view) = lan.get("/api/counters/1", Some(&t1)).await;
     assert!(view["queue"][0]["booked_slot"].as_str().is_some(), "{view}");
+    // Booked yesterday, queued by that time, but waiting since the check-in a moment ago.
+    assert_eq!(view["queue"][0]["waited_minutes"], 0, "{view}");
     // Refusals, each with a reason.
     for (body, status, word) in [
         (
