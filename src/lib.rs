@@ -54,6 +54,7 @@ pub mod identity;
 pub mod printer;
 pub mod report;
 pub mod scanner;
+pub mod sim;
 pub mod speech;
 pub mod sse;
 pub mod store;

@@ -79,19 +79,8 @@ impl CentreConfig {
     pub fn load(path: &Path) -> Result<CentreConfig, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-        let c: CentreConfig = toml::from_str(&text).map_err(|e| {
-            let (line, col) = e
-                .span()
-                .map(|s| {
-                    let before = &text[..s.start.min(text.len())];
-                    (
-                        before.matches('\n').count() + 1,
-                        before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
-                    )
-                })
-                .unwrap_or((0, 0));
-            format!("{}:{line}:{col}: {}", path.display(), e.message())
-        })?;
+        let c: CentreConfig =
+            toml::from_str(&text).map_err(|e| crate::config::toml_error(path, &text, &e))?;
         let mut seen = HashMap::new();
         for p in &c.point {
             if let Some(()) = seen.insert(p.token.clone(), ()) {

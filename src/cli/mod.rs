@@ -200,6 +200,30 @@ pub enum Command {
         #[command(subcommand)]
         what: BenchWhat,
     },
+    /// Simulate a day at a point and measure the wait estimators against it.
+    Simulate {
+        #[command(subcommand)]
+        what: SimulateWhat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SimulateWhat {
+    /// One day of a scenario (kiosk-config/sim/*.toml): arrivals, service, estimators compared.
+    Day {
+        #[arg(long)]
+        scenario: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Only the first N counters (what-if: the wait of the 9-11 am peak with N open).
+        #[arg(long)]
+        counters: Option<usize>,
+        /// Write estimate against realised wait (the best estimator) as an SVG here.
+        #[arg(long)]
+        svg: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -399,6 +423,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
             *width,
         ),
         Command::Bench { what } => bench::run(&load_config(&cli)?, what),
+        Command::Simulate {
+            what:
+                SimulateWhat::Day {
+                    scenario,
+                    seed,
+                    counters,
+                    svg,
+                    json,
+                },
+        } => {
+            let s = crate::sim::Scenario::load(scenario)?;
+            let report = crate::sim::simulate(&s, *seed, *counters)?;
+            if let Some(path) = svg {
+                let band = report
+                    .bands
+                    .get("QL+ (shared counters, service in progress)")
+                    .copied()
+                    .unwrap_or(crate::sim::Band { lo: 0.8, hi: 1.0 });
+                std::fs::write(
+                    path,
+                    crate::sim::svg(&report.day, band, &format!("{} (seed {seed})", s.name)),
+                )?;
+            }
+            print_result(&report, *json, ToString::to_string)
+        }
     }
 }
 

@@ -291,6 +291,21 @@ impl Default for ApiConfig {
     }
 }
 
+/// A serde TOML error as "FILE:LINE:COLUMN: message" (the centre's config, simulator scenarios).
+pub fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> String {
+    let (line, col) = e
+        .span()
+        .map(|s| {
+            let before = &text[..s.start.min(text.len())];
+            (
+                before.matches('\n').count() + 1,
+                before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+            )
+        })
+        .unwrap_or((0, 0));
+    format!("{}:{line}:{col}: {}", path.display(), e.message())
+}
+
 /// Why a secret is too weak for a hub on the LAN: the demo's, a placeholder, or a PIN anyone
 /// would try first (one digit repeated, a run up or down, a known favourite).
 pub(crate) fn weak_secret(value: &str) -> Option<&'static str> {

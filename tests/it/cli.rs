@@ -241,3 +241,48 @@ fn the_scan_benchmark_checks_in_every_scan() {
     );
     assert!(v["scan_to_read"]["p99_us"].as_f64().unwrap() > 0.0);
 }
+
+/// `kiosk simulate day` on a shipped scenario: the day's counts, every estimator scored, the
+/// chart written; the day is the seed's (same seed, same figures).
+#[test]
+fn a_simulated_day_scores_every_estimator_and_draws_its_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("day.svg");
+    let run = || {
+        let out = Command::new(kiosk_bin())
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args([
+                "simulate",
+                "day",
+                "--scenario",
+                "kiosk-config/sim/quiet-commune.toml",
+                "--seed",
+                "3",
+                "--json",
+                "--svg",
+            ])
+            .arg(&svg)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let v = run();
+    let arrivals = v["day"]["arrivals"].as_u64().unwrap();
+    assert!(arrivals > 10);
+    assert_eq!(
+        v["day"]["served"].as_u64().unwrap() + v["day"]["no_shows"].as_u64().unwrap(),
+        arrivals
+    );
+    assert_eq!(v["scores"].as_array().unwrap().len(), 4);
+    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+    assert_eq!(
+        run()["scores"],
+        v["scores"],
+        "the same seed gives the same day"
+    );
+}
