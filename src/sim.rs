@@ -135,9 +135,12 @@ pub struct Sample {
     pub service: String,
     pub issued_min: f64,
     pub ahead: u32,
-    /// The hub's shown range today, minutes.
+    /// The range the hub showed, minutes.
     pub hub_low: f64,
     pub hub_high: f64,
+    /// The first estimator, (n+1)·mean/open shown as 0.8-1.0x (`domain::estimate_wait`).
+    pub old_low: f64,
+    pub old_high: f64,
     /// Point estimates, minutes: queue length, last to enter service, queue length with shared
     /// counters and the service in progress.
     pub ql: f64,
@@ -499,14 +502,23 @@ pub fn run_day(scenario: &Scenario, seed: u64, counters: Option<usize>) -> Resul
                     }
                 })
                 .sum();
+            // What a hub can see: how long the service in progress has run, not when it ends.
+            let mean_of = |service: &str| {
+                recent
+                    .get(service)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| v.iter().sum::<f64>() / v.len() as f64)
+                    .unwrap_or(mean_cfg[service])
+            };
             let residual = open_here
                 .iter()
-                .map(|d| match d.desk {
-                    Desk::Serving { until, .. } => {
-                        ((until - t).num_seconds() as f64 / 60.0).max(0.0)
+                .map(|d| match (&d.desk, current.get(&d.number)) {
+                    (Desk::Serving { .. }, Some((_, svc, started))) => {
+                        let ran = (t - *started).num_seconds() as f64 / 60.0;
+                        (mean_of(svc) - ran).max(0.0)
                     }
-                    Desk::Calling(when) => ((when - t).num_seconds() as f64 / 60.0).max(0.0),
-                    Desk::Idle => 0.0,
+                    (Desk::Calling(_), Some((_, svc, _))) => mean_of(svc),
+                    _ => 0.0,
                 })
                 .fold(f64::INFINITY, f64::min);
             let residual = if residual.is_finite() { residual } else { m };
@@ -520,6 +532,10 @@ pub fn run_day(scenario: &Scenario, seed: u64, counters: Option<usize>) -> Resul
                 .wait
                 .map(|w| (f64::from(w.low_minutes), f64::from(w.high_minutes)))
                 .unwrap_or((0.0, 0.0));
+            let (old_low, old_high) =
+                crate::domain::estimate_wait(out.people_ahead, open_here.len() as u32, m * 60.0)
+                    .map(|w| (f64::from(w.low_minutes), f64::from(w.high_minutes)))
+                    .unwrap_or((0.0, 0.0));
             issued.insert(out.ticket.id, (clock.now(), samples.len()));
             samples.push(Sample {
                 code: out.ticket.code.clone(),
@@ -528,6 +544,8 @@ pub fn run_day(scenario: &Scenario, seed: u64, counters: Option<usize>) -> Resul
                 ahead: out.people_ahead,
                 hub_low: lo,
                 hub_high: hi,
+                old_low,
+                old_high,
                 ql,
                 les,
                 qlplus,
@@ -657,19 +675,22 @@ pub fn compare(train: &Day, test: &Day) -> (Vec<Score>, BTreeMap<String, Band>) 
         ("LES (last to enter service)", |s| s.les),
         ("QL+ (shared counters, service in progress)", |s| s.qlplus),
     ];
-    let mut scores = vec![score(
-        "today's hub estimate (shown range)",
-        &te.iter()
-            .map(|s| {
-                (
-                    (s.hub_low + s.hub_high) / 2.0,
-                    s.hub_low,
-                    s.hub_high,
-                    s.waited,
-                )
-            })
-            .collect::<Vec<_>>(),
-    )];
+    let range_rows =
+        |lo: fn(&Sample) -> f64, hi: fn(&Sample) -> f64| -> Vec<(f64, f64, f64, f64)> {
+            te.iter()
+                .map(|s| ((lo(s) + hi(s)) / 2.0, lo(s), hi(s), s.waited))
+                .collect()
+        };
+    let mut scores = vec![
+        score(
+            "first estimate, (n+1)m/s at 0.8-1.0x",
+            &range_rows(|s| s.old_low, |s| s.old_high),
+        ),
+        score(
+            "the hub now (shared capacity, fixed band)",
+            &range_rows(|s| s.hub_low, |s| s.hub_high),
+        ),
+    ];
     let mut bands = BTreeMap::new();
     for (name, f) in pick {
         let band = Band::fit(

@@ -30,4 +30,4 @@ pub use scan::{IdCard, Scan, ScanRefused};
 pub use service_day::service_day;
 pub use ticket::{Booked, Channel, LifecycleError, RecallOutcome, Ticket, TicketState};
 pub use vocabulary::{EventKind, Reason};
-pub use wait::{WaitRange, estimate_wait};
+pub use wait::{WaitRange, estimate_wait, estimate_wait_shared};

@@ -476,7 +476,7 @@ pub(super) fn insert_ticket(
     let event =
         tx.append_event(&Event::for_ticket(EventKind::Issued, &ticket, now).with_detail(detail))?;
     let people_ahead = tx.waiting_ahead(&ticket)?;
-    let wait = wait_estimate(config, tx, today, &service.id, people_ahead)?;
+    let wait = wait_estimate(config, tx, today, &service.id, people_ahead, now)?;
     Ok(Issued {
         ticket,
         people_ahead,
@@ -495,27 +495,80 @@ fn open_counters(config: &Config, tx: &Tx, service_id: &str) -> Result<u32, Queu
     Ok(open)
 }
 
+/// A queue's mean service time: the configured minutes blended with today's last services.
+fn mean_service_secs(
+    config: &Config,
+    tx: &Tx,
+    today: NaiveDate,
+    service_id: &str,
+) -> Result<f64, QueueError> {
+    let configured = config
+        .service(service_id)
+        .map_or(600.0, |s| s.avg_service_minutes * 60.0);
+    Ok(
+        match tx.recent_service_secs(today, service_id, SERVICE_TIME_SAMPLES)? {
+            Some((observed, n)) if n > 0 => {
+                let w = f64::from(n) / f64::from(SERVICE_TIME_SAMPLES);
+                configured + w * (observed - configured)
+            }
+            _ => configured,
+        },
+    )
+}
+
+/// The wait shown to someone with `people_ahead` in `service_id`'s queue: the shared-capacity
+/// estimate (`domain::estimate_wait_shared`). Each open counter serving the queue gives it its
+/// share of the citizens waiting for that counter (the one estimated counted in); the first
+/// call waits for the soonest service in progress to end (by its queue's mean service time).
 fn wait_estimate(
     config: &Config,
     tx: &Tx,
     today: NaiveDate,
     service_id: &str,
     people_ahead: u32,
+    now: DateTime<Utc>,
 ) -> Result<Option<WaitRange>, QueueError> {
-    let Some(service) = config.service(service_id) else {
+    if config.service(service_id).is_none() {
         return Ok(None);
-    };
-    let configured = service.avg_service_minutes * 60.0;
-    // Blend the configured estimate with today's history as samples accumulate.
-    let mean = match tx.recent_service_secs(today, service_id, SERVICE_TIME_SAMPLES)? {
-        Some((observed, n)) if n > 0 => {
-            let w = f64::from(n) / f64::from(SERVICE_TIME_SAMPLES);
-            configured + w * (observed - configured)
+    }
+    let mean = mean_service_secs(config, tx, today, service_id)?;
+    let counts = tx.service_counts(today)?;
+    let waiting = |s: &str| f64::from(counts.get(s).map_or(0, |c| c.waiting));
+    let mine = waiting(service_id).max(1.0);
+    let mut capacity = 0.0;
+    let mut residual = f64::INFINITY;
+    for c in config.counters_for(service_id) {
+        if tx.paused_reason(c.number)?.is_some() {
+            continue;
         }
-        _ => configured,
-    };
-    let open = open_counters(config, tx, service_id)?;
-    Ok(domain::estimate_wait(people_ahead, open, mean))
+        let others: f64 = c
+            .services
+            .iter()
+            .filter(|s| s.as_str() != service_id)
+            .map(|s| waiting(s))
+            .sum();
+        capacity += mine / (mine + others);
+        let left = match tx.current_at_counter(c.number)? {
+            None => 0.0,
+            Some(t) => {
+                let m = mean_service_secs(config, tx, today, &t.service_id)?;
+                match (t.state, t.serving_at) {
+                    (TicketState::Serving, Some(since)) => {
+                        (m - (now - since).num_milliseconds() as f64 / 1000.0).max(0.0)
+                    }
+                    _ => m,
+                }
+            }
+        };
+        residual = residual.min(left);
+    }
+    let residual = if residual.is_finite() { residual } else { 0.0 };
+    Ok(domain::estimate_wait_shared(
+        people_ahead,
+        capacity,
+        mean,
+        residual,
+    ))
 }
 
 /// If the counter is serving someone, finish that service; if it has called someone who
@@ -849,7 +902,14 @@ impl QueueService {
         let config = Arc::clone(&self.config);
         let tx = self.store.read()?;
         let ahead = tx.waiting_ahead(ticket)?;
-        let wait = wait_estimate(&config, &tx, ticket.service_day, &ticket.service_id, ahead)?;
+        let wait = wait_estimate(
+            &config,
+            &tx,
+            ticket.service_day,
+            &ticket.service_id,
+            ahead,
+            self.clock.now(),
+        )?;
         Ok((ahead, wait))
     }
 
@@ -865,7 +925,7 @@ impl QueueService {
         for s in &config.services {
             let c = counts.get(&s.id).cloned().unwrap_or_default();
             let open = open_counters(&config, &tx, &s.id)?;
-            let wait_for_new = wait_estimate(&config, &tx, today, &s.id, c.waiting)?;
+            let wait_for_new = wait_estimate(&config, &tx, today, &s.id, c.waiting, now)?;
             services.push(ServiceStatus {
                 id: s.id.clone(),
                 prefix: s.prefix.clone(),

@@ -278,7 +278,7 @@ fn a_simulated_day_scores_every_estimator_and_draws_its_chart() {
         v["day"]["served"].as_u64().unwrap() + v["day"]["no_shows"].as_u64().unwrap(),
         arrivals
     );
-    assert_eq!(v["scores"].as_array().unwrap().len(), 4);
+    assert_eq!(v["scores"].as_array().unwrap().len(), 5);
     assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
     assert_eq!(
         run()["scores"],
