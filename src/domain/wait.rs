@@ -32,6 +32,44 @@ pub fn estimate_wait(
     })
 }
 
+impl WaitRange {
+    /// "22-28 phút", or from 90 minutes in half hours, "1,5-4,5 giờ" (a long wait read in
+    /// minutes, "105-275 phút", is hard to take in).
+    pub fn words_vi(&self) -> String {
+        match self.hours() {
+            Some((a, b)) => format!("{}-{} giờ", a.replace('.', ","), b.replace('.', ",")),
+            None => format!("{}-{} phút", self.low_minutes, self.high_minutes),
+        }
+    }
+
+    pub fn words_en(&self) -> String {
+        match self.hours() {
+            Some((a, b)) => format!("{a}-{b} h"),
+            None => format!("{}-{} min", self.low_minutes, self.high_minutes),
+        }
+    }
+
+    fn hours(&self) -> Option<(String, String)> {
+        if self.high_minutes < 90 {
+            return None;
+        }
+        let half = |m: u32, up: bool| {
+            let h = f64::from(m) / 60.0;
+            let r = if up {
+                (h * 2.0).ceil()
+            } else {
+                (h * 2.0).floor()
+            } / 2.0;
+            if r.fract() == 0.0 {
+                format!("{r:.0}")
+            } else {
+                format!("{r:.1}")
+            }
+        };
+        Some((half(self.low_minutes, false), half(self.high_minutes, true)))
+    }
+}
+
 /// The range shown around a shared-capacity estimate e (minutes): [(e+1)·LO - 1, (e+1)·HI - 1],
 /// the narrowest band holding 80 % of realised waits in the simulator's busy ward, counter-closed
 /// and branch days on seeds 2001-2003 (2,072 tickets; `docs/simulation.md`), scored on other seeds.
@@ -74,6 +112,19 @@ pub fn smooth_service_time(previous_secs: f64, observed_secs: f64, weight: f64) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_waits_read_in_half_hours() {
+        let w = |a, b| WaitRange {
+            low_minutes: a,
+            high_minutes: b,
+        };
+        assert_eq!(w(22, 28).words_vi(), "22-28 phút");
+        assert_eq!(w(22, 28).words_en(), "22-28 min");
+        assert_eq!(w(105, 275).words_vi(), "1,5-5 giờ");
+        assert_eq!(w(105, 275).words_en(), "1.5-5 h");
+        assert_eq!(w(40, 95).words_vi(), "0,5-2 giờ");
+    }
 
     #[test]
     fn shared_capacity_and_the_service_in_progress() {

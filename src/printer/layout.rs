@@ -132,18 +132,12 @@ pub fn layout(info: &TicketInfo) -> Vec<Block> {
     match info.wait {
         Some(w) => {
             blocks.push(text(
-                format!(
-                    "{ahead_vi}, chờ khoảng {}-{} phút",
-                    w.low_minutes, w.high_minutes
-                ),
+                format!("{ahead_vi}, chờ khoảng {}", w.words_vi()),
                 Size::Normal,
                 false,
             ));
             blocks.push(text(
-                format!(
-                    "{ahead_en}, wait about {}-{} min",
-                    w.low_minutes, w.high_minutes
-                ),
+                format!("{ahead_en}, wait about {}", w.words_en()),
                 Size::Small,
                 false,
             ));
@@ -260,6 +254,30 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_long_wait_is_printed_in_hours() {
+        let mut info = sample_ticket();
+        info.wait = Some(WaitRange {
+            low_minutes: 105,
+            high_minutes: 275,
+        });
+        let texts: Vec<String> = layout(&info)
+            .into_iter()
+            .filter_map(|b| match b {
+                Block::Text { text, .. } => Some(text),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            texts.iter().any(|t| t.ends_with("chờ khoảng 1,5-5 giờ")),
+            "{texts:?}"
+        );
+        assert!(
+            texts.iter().any(|t| t.ends_with("wait about 1.5-5 h")),
+            "{texts:?}"
+        );
+    }
 
     #[test]
     fn priority_ticket_says_so_in_both_languages() {

@@ -9,8 +9,8 @@ use crate::domain::Reason;
 pub fn wait_text(wait: Option<crate::domain::WaitRange>) -> (String, String) {
     match wait {
         Some(w) => (
-            format!("khoảng {}-{} phút", w.low_minutes, w.high_minutes),
-            format!("about {}-{} min", w.low_minutes, w.high_minutes),
+            format!("khoảng {}", w.words_vi()),
+            format!("about {}", w.words_en()),
         ),
         None => (
             "chưa có quầy mở".to_string(),
