@@ -106,7 +106,7 @@ fn options(mode: VietnameseMode, width: u32) -> EncodeOptions {
 }
 
 /// The tickets every mode must print cleanly: the sample (priority, long site name), a plain
-/// one with nobody ahead and no estimate, and a reprint.
+/// one with nobody ahead and no estimate, a reprint, one for a procedure, and a booked one.
 fn tickets() -> Vec<TicketInfo> {
     let mut plain = sample_ticket();
     plain.priority = None;
@@ -129,7 +129,18 @@ fn tickets() -> Vec<TicketInfo> {
             "Giấy tờ khác".into(),
         ],
     });
-    vec![sample_ticket(), plain, reprint, procedure]
+    // Booked online, with a long wait read in hours.
+    let mut booked = sample_ticket();
+    booked.priority = None;
+    booked.booked = Some(kiosk::printer::layout::BookedNote {
+        slot: "09:00-09:30".into(),
+        code: "123 456 7897".into(),
+    });
+    booked.wait = Some(kiosk::domain::WaitRange {
+        low_minutes: 105,
+        high_minutes: 275,
+    });
+    vec![sample_ticket(), plain, reprint, procedure, booked]
 }
 
 #[test]
