@@ -55,9 +55,7 @@ impl CentreDossiers {
         {
             builder = builder.tls_certs_only([cert]);
         }
-        let token = std::env::var("KIOSK_CENTRE_TOKEN")
-            .ok()
-            .or_else(|| r.token.clone());
+        let token = r.effective_token();
         CentreDossiers {
             client: builder.build().ok(),
             base,

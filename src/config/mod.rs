@@ -198,6 +198,15 @@ pub struct ReportingConfig {
     pub timeout_seconds: u64,
 }
 
+impl ReportingConfig {
+    /// The bearer token in effect: KIOSK_CENTRE_TOKEN when set, else `token`.
+    pub fn effective_token(&self) -> Option<String> {
+        std::env::var("KIOSK_CENTRE_TOKEN")
+            .ok()
+            .or_else(|| self.token.clone())
+    }
+}
+
 impl fmt::Debug for ReportingConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReportingConfig")

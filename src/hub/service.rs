@@ -195,9 +195,9 @@ impl QueueService {
     ) -> Result<Self, StoreError> {
         let id_key = crate::identity::IdKey::load_or_create(&config.id_key_file)
             .map_err(|e| StoreError::Key(e.to_string()))?;
-        let booking_key = std::env::var("KIOSK_CENTRE_TOKEN")
-            .ok()
-            .or(config.reporting.token.clone())
+        let booking_key = config
+            .reporting
+            .effective_token()
             .map(|t| crate::identity::IdKey::for_bookings(&t));
         Ok(QueueService {
             config,
@@ -476,7 +476,8 @@ pub(super) fn insert_ticket(
     let event =
         tx.append_event(&Event::for_ticket(EventKind::Issued, &ticket, now).with_detail(detail))?;
     let people_ahead = tx.waiting_ahead(&ticket)?;
-    let wait = wait_estimate(config, tx, today, &service.id, people_ahead, now)?;
+    let counts = tx.service_counts(today)?;
+    let wait = wait_estimate(config, tx, today, &service.id, people_ahead, now, &counts)?;
     Ok(Issued {
         ticket,
         people_ahead,
@@ -527,12 +528,12 @@ fn wait_estimate(
     service_id: &str,
     people_ahead: u32,
     now: DateTime<Utc>,
+    counts: &std::collections::BTreeMap<String, ServiceCounts>,
 ) -> Result<Option<WaitRange>, QueueError> {
     if config.service(service_id).is_none() {
         return Ok(None);
     }
     let mean = mean_service_secs(config, tx, today, service_id)?;
-    let counts = tx.service_counts(today)?;
     let waiting = |s: &str| f64::from(counts.get(s).map_or(0, |c| c.waiting));
     let mine = waiting(service_id).max(1.0);
     let mut capacity = 0.0;
@@ -902,6 +903,7 @@ impl QueueService {
         let config = Arc::clone(&self.config);
         let tx = self.store.read()?;
         let ahead = tx.waiting_ahead(ticket)?;
+        let counts = tx.service_counts(ticket.service_day)?;
         let wait = wait_estimate(
             &config,
             &tx,
@@ -909,6 +911,7 @@ impl QueueService {
             &ticket.service_id,
             ahead,
             self.clock.now(),
+            &counts,
         )?;
         Ok((ahead, wait))
     }
@@ -925,7 +928,8 @@ impl QueueService {
         for s in &config.services {
             let c = counts.get(&s.id).cloned().unwrap_or_default();
             let open = open_counters(&config, &tx, &s.id)?;
-            let wait_for_new = wait_estimate(&config, &tx, today, &s.id, c.waiting, now)?;
+            // The day's counts are read once for every queue's estimate.
+            let wait_for_new = wait_estimate(&config, &tx, today, &s.id, c.waiting, now, &counts)?;
             services.push(ServiceStatus {
                 id: s.id.clone(),
                 prefix: s.prefix.clone(),

@@ -113,7 +113,7 @@ impl Puller {
     /// `[bookings] enabled = false`).
     pub fn new(config: Arc<Config>) -> Result<Option<Puller>, String> {
         let r = &config.reporting;
-        let token = std::env::var("KIOSK_CENTRE_TOKEN").ok().or(r.token.clone());
+        let token = r.effective_token();
         let (Some(url), Some(token)) = (r.url.as_deref(), token) else {
             return Ok(None);
         };

@@ -319,7 +319,7 @@ impl Sender {
             .map_err(|e| SendError::Network(e.to_string()))?;
         let mut store = Store::open(&config.db_path)?;
         let instance = store.meta_or_init("instance", crate::hub::service::random_id)?;
-        let token = std::env::var("KIOSK_CENTRE_TOKEN").ok().or(r.token.clone());
+        let token = r.effective_token();
         Ok(Sender {
             site: wire_site(&config),
             store: Arc::new(Mutex::new(store)),
