@@ -387,7 +387,12 @@ async fn bad_reports_are_refused_with_a_reason_and_change_nothing() {
     activity(&mut q, 3);
     let sender = Sender::new(Arc::clone(&config)).unwrap();
     let (good, _, _) = sender.next_report(None).unwrap();
-    let client = reqwest::Client::new();
+    // A fresh connection per request, as the point's sender uses: a refused body (413) may
+    // leave the server closing a kept-alive connection the next request would reuse.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
     async fn send(
         client: &reqwest::Client,
         url: &str,
@@ -595,12 +600,7 @@ async fn assistant_misses_reach_the_centre_scrubbed_and_counted() {
     assert_eq!(sender.drain().await.unwrap(), 3);
     let misses_url = format!("http://{}/api/assistant-misses", receiver.addr);
     // The centre's staff only: no token, a wrong one, then a viewer's.
-    // A fresh connection per request, as the point's sender uses: a refused body (413) may
-    // leave the server closing a kept-alive connection the next request would reuse.
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .build()
-        .unwrap();
+    let client = reqwest::Client::new();
     let r = client.get(&misses_url).send().await.unwrap();
     assert_eq!(r.status(), 401);
     let r = client
