@@ -105,13 +105,34 @@ pub fn print_event(result: &PrintResult, transport: &str) -> (EventKind, serde_j
     }
 }
 
-/// Fill the QR template: {site}, {day}, {code}, {id}.
+/// Fill the QR template: {site}, {day}, {code}, {id}; {token}, the ticket's link token for its
+/// page on the centre (`report::track`, keyed by the reporting token; empty without one); and
+/// {centre}, the reporting URL's scheme, host and port.
 pub fn qr_payload(template: &str, config: &Config, ticket: &Ticket) -> String {
-    template
-        .replace("{site}", &config.site.path())
+    let site = config.site.path();
+    let mut out = template
+        .replace("{site}", &site)
         .replace("{day}", &ticket.service_day.format("%Y-%m-%d").to_string())
         .replace("{code}", &ticket.code)
-        .replace("{id}", &ticket.id.to_string())
+        .replace("{id}", &ticket.id.to_string());
+    if out.contains("{token}") {
+        let token = config
+            .reporting
+            .effective_token()
+            .map(|t| crate::report::track::token(&t, &site, ticket.service_day, &ticket.code))
+            .unwrap_or_default();
+        out = out.replace("{token}", &token);
+    }
+    if out.contains("{centre}") {
+        out = out.replace("{centre}", &centre_origin(config).unwrap_or_default());
+    }
+    out
+}
+
+/// `scheme://host[:port]` of the reporting URL.
+fn centre_origin(config: &Config) -> Option<String> {
+    let url = reqwest::Url::parse(config.reporting.url.as_deref()?).ok()?;
+    Some(url.origin().ascii_serialization())
 }
 
 /// What the paper shows for a ticket with `people_ahead` before it and this wait estimate.
@@ -227,6 +248,24 @@ mod tests {
         t.id = 42;
         let p = qr_payload("{site}/{day}/{code}/{id}", &config, &t);
         assert_eq!(p, format!("{}/2026-12-01/A007/42", config.site.path()));
+    }
+
+    #[test]
+    fn qr_link_carries_the_tickets_token_and_the_centres_address() {
+        let mut config = Config::demo().unwrap();
+        config.reporting.url = Some("https://hcc.example.vn:8443/api/v1/reports".into());
+        config.reporting.token = Some("point-secret".into());
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let t = Ticket::waiting(day, "ho-tich", 1, 7, "A007".into(), Utc::now());
+        let p = qr_payload("{centre}/ve?so={code}&k={token}", &config, &t);
+        let want = crate::report::track::token("point-secret", &config.site.path(), day, "A007");
+        if std::env::var("KIOSK_CENTRE_TOKEN").is_err() {
+            assert_eq!(
+                p,
+                format!("https://hcc.example.vn:8443/ve?so=A007&k={want}")
+            );
+        }
+        assert!(p.starts_with("https://hcc.example.vn:8443/ve?so=A007&k="));
     }
 
     #[test]

@@ -200,6 +200,34 @@ fn printer_fault_shows_the_number_and_qr(ui: &KioskUi, db: &Path, spool: &Path) 
     assert_eq!(page(ui), Page::Welcome);
 }
 
+/// "Không in phiếu / No paper" on the welcome page: the next ticket is on screen only, with its
+/// QR, nothing is printed, the choice is counted (`no_paper`) and ends with the session.
+fn no_paper_ticket(ui: &KioskUi, db: &Path, spool: &Path) {
+    wait_for_tiles(ui);
+    let k = ui.window.global::<KioskAdapter>();
+    let printed = spooled(spool);
+    let before = tickets(db).len();
+    tap(ui, "Không in phiếu");
+    assert!(k.get_no_paper());
+    tap(ui, "Lao động, xã hội, bảo hiểm");
+    pump_until("the ticket on screen", || {
+        page(ui) == Page::Ticket && print_state(ui) != PrintState::Printing
+    });
+    assert_eq!(print_state(ui), PrintState::NoPaper);
+    let t = ui.window.global::<TicketAdapter>();
+    assert_eq!(t.get_code(), "E001");
+    assert!(t.get_qr().size().width > 100, "the QR is on screen");
+    assert_eq!(t.get_seconds_left(), 45, "time to photograph it");
+    assert_eq!(tickets(db).len(), before + 1);
+    pump_until("the no-paper event", || {
+        event_kinds(db).contains(&"no_paper".to_string())
+    });
+    assert_eq!(spooled(spool), printed, "nothing printed");
+    tap(ui, "Xong");
+    assert_eq!(page(ui), Page::Welcome);
+    assert!(!k.get_no_paper(), "the next citizen gets paper again");
+}
+
 /// Priority from the welcome page: the priority button, the group, the service: three taps.
 /// "Back" on the way leaves the path with nothing chosen.
 fn priority_ticket(ui: &KioskUi, db: &Path, speech: &Path) {
@@ -772,6 +800,7 @@ fn start_centre(kiosk: &Kiosk, dir: &Path) -> (String, tokio::sync::oneshot::Sen
         db_path: dir.join("centre.sqlite"),
         max_body_bytes: 64 * 1024,
         stale_after_seconds: 120,
+        ticket_stale_after_seconds: 75,
         point: vec![kiosk::centre::PointConfig {
             path: "hn.ttpvhcc/cn-07/demo".into(),
             token: "ui-test-point-token".into(),
@@ -840,6 +869,7 @@ fn kiosk_touch_flows() {
     normal_ticket_with_double_tap(&ui, &db, &spool);
     idle_returns_to_welcome(&ui);
     printer_fault_shows_the_number_and_qr(&ui, &db, &spool);
+    no_paper_ticket(&ui, &db, &spool);
     priority_ticket(&ui, &db, &speech);
     procedure_to_ticket(&ui, &db);
     assistant_to_ticket(&ui, &db);

@@ -19,10 +19,12 @@ use serde::Deserialize;
 use crate::report::{Ack, Report, SCHEMA};
 
 pub mod bookings;
+pub mod track;
 pub use bookings::BookingRules;
 
 static DASHBOARD: &str = include_str!("../../assets/centre/dashboard.html");
 static BOOK: &str = include_str!("../../assets/centre/book.html");
+static TICKET: &str = include_str!("../../assets/centre/ticket.html");
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,6 +66,14 @@ pub struct CentreConfig {
     /// The slots and limits of online booking (`/book`).
     #[serde(default)]
     pub booking: BookingRules,
+    /// A ticket's phone page (`/ve`) says the point's data is stale when its last report is
+    /// older than this (a point reports every 30 s, and within seconds of a queue movement).
+    #[serde(default = "default_ticket_stale")]
+    pub ticket_stale_after_seconds: i64,
+}
+
+fn default_ticket_stale() -> i64 {
+    75
 }
 
 fn default_max_body() -> usize {
@@ -139,6 +149,9 @@ pub struct Centre {
     conn: Mutex<Connection>,
     /// token -> point path
     tokens: HashMap<String, String>,
+    /// point path -> token (the key of its tickets' link tokens)
+    point_tokens: HashMap<String, String>,
+    track_stale_seconds: i64,
     stale_after_seconds: i64,
     max_body_bytes: usize,
     viewers: Vec<String>,
@@ -147,6 +160,9 @@ pub struct Centre {
     /// Keys the city-wide booking quota's citizen hashes (a file beside the database).
     id_key: crate::identity::IdKey,
 }
+
+/// The day's trend keeps at most one snapshot a point per this many milliseconds.
+const TREND_GAP_MS: i64 = 25_000;
 
 /// The reference receiver's demo dossiers (a one-stop system is out of reach here).
 const DEMO_DOSSIERS: &str = include_str!("../../assets/centre/demo-dossiers.json");
@@ -299,6 +315,12 @@ impl Centre {
                 .iter()
                 .map(|p| (p.token.clone(), p.path.clone()))
                 .collect(),
+            point_tokens: config
+                .point
+                .iter()
+                .map(|p| (p.path.clone(), p.token.clone()))
+                .collect(),
+            track_stale_seconds: config.ticket_stale_after_seconds,
             stale_after_seconds: config.stale_after_seconds,
             max_body_bytes: config.max_body_bytes,
             viewers: config.viewer.iter().map(|v| v.token.clone()).collect(),
@@ -331,12 +353,20 @@ impl Centre {
             ],
         )?;
         if let Some(s) = &report.snapshot {
+            // The day's trend keeps one snapshot per `TREND_GAP_MS` (a point sends one within
+            // seconds of every queue movement), without the queue's tickets.
+            let trend = crate::report::Snapshot {
+                queue: Vec::new(),
+                ..s.clone()
+            };
             tx.execute(
-                "INSERT OR REPLACE INTO snapshots (point, at, body) VALUES (?1, ?2, ?3)",
+                "INSERT OR REPLACE INTO snapshots (point, at, body) SELECT ?1, ?2, ?3 \
+                 WHERE NOT EXISTS (SELECT 1 FROM snapshots WHERE point = ?1 AND at > ?2 - ?4 AND at <= ?2)",
                 params![
                     point,
                     s.at.timestamp_millis(),
-                    serde_json::to_string(s).unwrap_or_default()
+                    serde_json::to_string(&trend).unwrap_or_default(),
+                    TREND_GAP_MS
                 ],
             )?;
         }
@@ -389,9 +419,13 @@ impl Centre {
         let day_start = now.timestamp_millis() - 24 * 3600 * 1000;
         let mut out = Vec::new();
         for (path, vi, en, last, snapshot) in rows {
-            let snap: serde_json::Value = snapshot
+            let mut snap: serde_json::Value = snapshot
                 .and_then(|s| serde_json::from_str(&s).ok())
                 .unwrap_or(serde_json::Value::Null);
+            // The tickets' places are for their own phone pages, not the dashboard.
+            if let Some(o) = snap.as_object_mut() {
+                o.remove("queue");
+            }
             let waiting: u64 = snap["services"]
                 .as_array()
                 .map(|a| a.iter().filter_map(|s| s["waiting"].as_u64()).sum())
@@ -414,6 +448,16 @@ impl Centre {
                 |r| r.get(0),
             )?;
             let age_s = (now.timestamp_millis() - last) / 1000;
+            let p90_1h = snap["services"].as_array().and_then(|a| {
+                a.iter()
+                    .filter_map(|s| s["wait_p90_1h_s"].as_f64())
+                    .reduce(f64::max)
+            });
+            let est = &snap["estimate"];
+            let hit_rate = match (est["inside"].as_f64(), est["judged"].as_f64()) {
+                (Some(i), Some(n)) if n > 0.0 => Some(i / n),
+                _ => None,
+            };
             out.push(serde_json::json!({
                 "path": path,
                 "name_vi": vi,
@@ -423,6 +467,10 @@ impl Centre {
                 "stale": age_s > self.stale_after_seconds,
                 "waiting": waiting,
                 "longest_wait_s": oldest_waiting.map(|t| (now.timestamp_millis() - t) / 1000),
+                "wait_p90_1h_s": p90_1h,
+                "estimate_judged": est["judged"],
+                "estimate_hit_rate": hit_rate,
+                "estimate_bias_min": est["bias_min"],
                 "printer": snap["printer"],
                 "printer_faults_today": faults_today,
                 "outbox_backlog": snap["outbox_backlog"],
@@ -925,7 +973,7 @@ async fn get_point(
 
 pub fn router(centre: Arc<Centre>) -> Router {
     let limit = centre.max_body_bytes;
-    let guard = crate::web::Guard::new(&centre.allowed_hosts, &[DASHBOARD, BOOK], limit);
+    let guard = crate::web::Guard::new(&centre.allowed_hosts, &[DASHBOARD, BOOK, TICKET], limit);
     Router::new()
         .route("/", get(|| async { Html(DASHBOARD) }))
         .route("/healthz", get(|| async { "ok" }))
@@ -937,6 +985,8 @@ pub fn router(centre: Arc<Centre>) -> Router {
         .route("/api/v1/reports", post(post_report))
         .route("/api/v1/dossiers/{code}", get(get_dossier))
         .route("/book", get(|| async { Html(BOOK) }))
+        .route("/ve", get(|| async { Html(TICKET) }))
+        .route("/api/v1/track", get(track::get_track))
         .route("/api/v1/booking/points", get(bookings::get_points))
         .route("/api/v1/booking/slots", get(bookings::get_slots))
         .route("/api/v1/bookings", post(bookings::post_booking))

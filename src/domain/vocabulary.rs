@@ -99,6 +99,9 @@ vocabulary! {
         PrinterWarning = "printer_warning",
         /// Not printed: the printer is out of paper, open, offline or unreachable.
         PrinterFault = "printer_fault",
+        /// Not printed by the citizen's choice ("Không in phiếu"): the number and its QR were
+        /// shown on screen only.
+        NoPaper = "no_paper",
         /// The outbox was over its disk budget and unsent events were dropped.
         OutboxDropped = "outbox_dropped",
         /// The assistant was not sure, or its answer was left unused (no details opened, no
@@ -144,6 +147,7 @@ impl EventKind {
         EventKind::PrinterFault,
         EventKind::PrinterWarning,
         EventKind::AssistantMiss,
+        EventKind::NoPaper,
     ];
 
     /// The printer's outcomes (the last one says how the printer is).
@@ -160,6 +164,25 @@ impl EventKind {
     /// Whether a device may add this kind.
     pub fn is_device(self) -> bool {
         EventKind::DEVICE.contains(&self)
+    }
+
+    /// Anything that moves a queue: a ticket joins, is called, served, leaves or changes queue,
+    /// or a counter stops or starts (the estimates of everyone waiting change).
+    pub fn is_queue_movement(self) -> bool {
+        matches!(
+            self,
+            EventKind::Issued
+                | EventKind::Called
+                | EventKind::Recalled
+                | EventKind::Serving
+                | EventKind::Done
+                | EventKind::NoShow
+                | EventKind::Transferred
+                | EventKind::Cancelled
+                | EventKind::CounterPaused
+                | EventKind::CounterResumed
+                | EventKind::BookingCheckedIn
+        )
     }
 
     /// A call of a ticket to a counter (first call or recall): what boards and speakers follow.

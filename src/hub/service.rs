@@ -469,15 +469,23 @@ pub(super) fn insert_ticket(
         quota_bucket,
         citizen_hash: hashes.map(|h| h.ticket.clone()),
     })?;
-    let mut detail = serde_json::json!({ "channel": ticket.channel.as_str() });
+    let people_ahead = tx.waiting_ahead(&ticket)?;
+    let counts = tx.service_counts(today)?;
+    let wait = wait_estimate(config, tx, today, &service.id, people_ahead, now, &counts)?;
+    // The estimate the citizen is shown is kept, so the point (and the centre, from the event)
+    // can tell how often it held.
+    tx.set_estimate(ticket.id, wait)?;
+    let mut detail =
+        serde_json::json!({ "channel": ticket.channel.as_str(), "ahead": people_ahead });
+    if let Some(w) = wait {
+        detail["wait_low_min"] = serde_json::json!(w.low_minutes);
+        detail["wait_high_min"] = serde_json::json!(w.high_minutes);
+    }
     if let Some(b) = &ticket.booked {
         detail["booking"] = serde_json::json!(b.code);
     }
     let event =
         tx.append_event(&Event::for_ticket(EventKind::Issued, &ticket, now).with_detail(detail))?;
-    let people_ahead = tx.waiting_ahead(&ticket)?;
-    let counts = tx.service_counts(today)?;
-    let wait = wait_estimate(config, tx, today, &service.id, people_ahead, now, &counts)?;
     Ok(Issued {
         ticket,
         people_ahead,
@@ -502,7 +510,7 @@ fn mean_service_secs(
     tx: &Tx,
     today: NaiveDate,
     service_id: &str,
-) -> Result<f64, QueueError> {
+) -> Result<f64, StoreError> {
     let configured = config
         .service(service_id)
         .map_or(600.0, |s| s.avg_service_minutes * 60.0);
@@ -517,10 +525,81 @@ fn mean_service_secs(
     )
 }
 
-/// The wait shown to someone with `people_ahead` in `service_id`'s queue: the shared-capacity
-/// estimate (`domain::estimate_wait_shared`). Each open counter serving the queue gives it its
-/// share of the citizens waiting for that counter (the one estimated counted in); the first
-/// call waits for the soonest service in progress to end (by its queue's mean service time).
+/// What a queue's wait estimate is made of now: its mean service time, the capacity its open
+/// counters give it and the soonest end of a service in progress (`domain::estimate_wait_shared`).
+/// Read once per queue; then every citizen's estimate is arithmetic (`WaitModel::for_ahead`).
+#[derive(Debug, Clone, Copy)]
+pub struct WaitModel {
+    mean_secs: f64,
+    capacity: f64,
+    residual_secs: f64,
+}
+
+impl WaitModel {
+    /// `service_id`'s model, `None` for a service the config does not know. Each open counter
+    /// serving the queue gives it its share of the citizens waiting for that counter (the one
+    /// estimated counted in); the first call waits for the soonest service in progress to end
+    /// (by its queue's mean service time).
+    pub fn read(
+        config: &Config,
+        tx: &Tx,
+        today: NaiveDate,
+        service_id: &str,
+        now: DateTime<Utc>,
+        counts: &std::collections::BTreeMap<String, ServiceCounts>,
+    ) -> Result<Option<WaitModel>, StoreError> {
+        if config.service(service_id).is_none() {
+            return Ok(None);
+        }
+        let mean = mean_service_secs(config, tx, today, service_id)?;
+        let waiting = |s: &str| f64::from(counts.get(s).map_or(0, |c| c.waiting));
+        let mine = waiting(service_id).max(1.0);
+        let mut capacity = 0.0;
+        let mut residual = f64::INFINITY;
+        for c in config.counters_for(service_id) {
+            if tx.paused_reason(c.number)?.is_some() {
+                continue;
+            }
+            let others: f64 = c
+                .services
+                .iter()
+                .filter(|s| s.as_str() != service_id)
+                .map(|s| waiting(s))
+                .sum();
+            capacity += mine / (mine + others);
+            let left = match tx.current_at_counter(c.number)? {
+                None => 0.0,
+                Some(t) => {
+                    let m = mean_service_secs(config, tx, today, &t.service_id)?;
+                    match (t.state, t.serving_at) {
+                        (TicketState::Serving, Some(since)) => {
+                            (m - (now - since).num_milliseconds() as f64 / 1000.0).max(0.0)
+                        }
+                        _ => m,
+                    }
+                }
+            };
+            residual = residual.min(left);
+        }
+        Ok(Some(WaitModel {
+            mean_secs: mean,
+            capacity,
+            residual_secs: if residual.is_finite() { residual } else { 0.0 },
+        }))
+    }
+
+    /// The range shown to someone with `people_ahead`; `None` when no counter serves the queue.
+    pub fn for_ahead(&self, people_ahead: u32) -> Option<WaitRange> {
+        domain::estimate_wait_shared(
+            people_ahead,
+            self.capacity,
+            self.mean_secs,
+            self.residual_secs,
+        )
+    }
+}
+
+/// The wait shown to someone with `people_ahead` in `service_id`'s queue (`WaitModel`).
 fn wait_estimate(
     config: &Config,
     tx: &Tx,
@@ -530,46 +609,64 @@ fn wait_estimate(
     now: DateTime<Utc>,
     counts: &std::collections::BTreeMap<String, ServiceCounts>,
 ) -> Result<Option<WaitRange>, QueueError> {
-    if config.service(service_id).is_none() {
-        return Ok(None);
-    }
-    let mean = mean_service_secs(config, tx, today, service_id)?;
-    let waiting = |s: &str| f64::from(counts.get(s).map_or(0, |c| c.waiting));
-    let mine = waiting(service_id).max(1.0);
-    let mut capacity = 0.0;
-    let mut residual = f64::INFINITY;
-    for c in config.counters_for(service_id) {
-        if tx.paused_reason(c.number)?.is_some() {
-            continue;
+    Ok(WaitModel::read(config, tx, today, service_id, now, counts)?
+        .and_then(|m| m.for_ahead(people_ahead)))
+}
+
+/// A waiting ticket's place now, as the centre's phone page shows it: no personal data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Queued {
+    pub code: String,
+    pub service: String,
+    pub ahead: u32,
+    pub wait_low_min: Option<u32>,
+    pub wait_high_min: Option<u32>,
+}
+
+/// Every waiting ticket of `today` with the people ahead of it (the `waiting_ahead` order:
+/// arrival, then id) and its estimate now; the queue models are read once per service.
+pub fn positions(
+    config: &Config,
+    tx: &Tx,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Vec<Queued>, StoreError> {
+    let counts = tx.service_counts(today)?;
+    let mut waiting: Vec<Ticket> = tx
+        .tickets_of_day(today)?
+        .into_iter()
+        .filter(|t| t.state == TicketState::Waiting)
+        .collect();
+    waiting.sort_by(|a, b| {
+        (a.service_id.as_str(), a.arrived_at, a.id).cmp(&(
+            b.service_id.as_str(),
+            b.arrived_at,
+            b.id,
+        ))
+    });
+    let mut models = std::collections::BTreeMap::new();
+    let mut out = Vec::with_capacity(waiting.len());
+    let mut ahead = 0;
+    for (i, t) in waiting.iter().enumerate() {
+        if i == 0 || waiting[i - 1].service_id != t.service_id {
+            ahead = 0;
         }
-        let others: f64 = c
-            .services
-            .iter()
-            .filter(|s| s.as_str() != service_id)
-            .map(|s| waiting(s))
-            .sum();
-        capacity += mine / (mine + others);
-        let left = match tx.current_at_counter(c.number)? {
-            None => 0.0,
-            Some(t) => {
-                let m = mean_service_secs(config, tx, today, &t.service_id)?;
-                match (t.state, t.serving_at) {
-                    (TicketState::Serving, Some(since)) => {
-                        (m - (now - since).num_milliseconds() as f64 / 1000.0).max(0.0)
-                    }
-                    _ => m,
-                }
-            }
-        };
-        residual = residual.min(left);
+        if !models.contains_key(&t.service_id) {
+            let m = WaitModel::read(config, tx, today, &t.service_id, now, &counts)?;
+            models.insert(t.service_id.clone(), m);
+        }
+        let wait = models[&t.service_id].and_then(|m| m.for_ahead(ahead));
+        out.push(Queued {
+            code: t.code.clone(),
+            service: t.service_id.clone(),
+            ahead,
+            wait_low_min: wait.map(|w| w.low_minutes),
+            wait_high_min: wait.map(|w| w.high_minutes),
+        });
+        ahead += 1;
     }
-    let residual = if residual.is_finite() { residual } else { 0.0 };
-    Ok(domain::estimate_wait_shared(
-        people_ahead,
-        capacity,
-        mean,
-        residual,
-    ))
+    Ok(out)
 }
 
 /// If the counter is serving someone, finish that service; if it has called someone who

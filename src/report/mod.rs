@@ -16,6 +16,7 @@ use crate::domain::EventKind;
 use crate::store::{Event, Store, StoreError};
 
 pub mod bookings;
+pub mod track;
 
 pub const SCHEMA: &str = "kiosk-report/1";
 
@@ -80,6 +81,35 @@ pub struct ServiceSnapshot {
     pub counters_open: u32,
 }
 
+/// One queue's realised figures for one hour of today, local time (waits by the hour of the
+/// call, service times by the hour the service ended).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HourFigures {
+    pub service: String,
+    /// 0-23, the site's local time.
+    pub hour: u32,
+    pub called: u32,
+    pub wait_avg_s: Option<f64>,
+    pub wait_p90_s: Option<f64>,
+    pub served: u32,
+    pub service_avg_s: Option<f64>,
+}
+
+/// How the wait shown at issue held today, over the tickets called so far that were shown one.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EstimateFigures {
+    pub judged: u32,
+    /// Called inside the range shown.
+    pub inside: u32,
+    /// Called more than 10 minutes after the range's end.
+    pub above_10: u32,
+    /// Mean of (realised - the range's middle), minutes: above 0, citizens wait longer than told.
+    pub bias_min: Option<f64>,
+    pub mae_min: Option<f64>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Snapshot {
@@ -92,6 +122,15 @@ pub struct Snapshot {
     pub outbox_backlog: u64,
     pub software_version: String,
     pub uptime_s: u64,
+    /// Today's realised waits and service times per queue and hour.
+    #[serde(default)]
+    pub hours: Vec<HourFigures>,
+    /// Today's estimate error.
+    #[serde(default)]
+    pub estimate: Option<EstimateFigures>,
+    /// Every waiting ticket's place and wait now (codes only), for the ticket's phone page.
+    #[serde(default)]
+    pub queue: Vec<crate::hub::service::Queued>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -208,6 +247,9 @@ pub fn snapshot(
         .iter()
         .filter(|c| tx.paused_reason(c.number).ok().flatten().is_some())
         .count() as u32;
+    let tickets = tx.tickets_of_day(status.service_day)?;
+    let estimates = tx.estimates_of_day(status.service_day)?;
+    let queue = crate::hub::service::positions(config, &tx, status.service_day, now)?;
     Ok(Snapshot {
         at: now,
         service_day: status.service_day,
@@ -217,6 +259,94 @@ pub fn snapshot(
         outbox_backlog: backlog,
         software_version: env!("CARGO_PKG_VERSION").to_string(),
         uptime_s: uptime.as_secs(),
+        hours: hour_figures(&tickets, &config.site.timezone),
+        estimate: estimate_figures(&tickets, &estimates),
+        queue,
+    })
+}
+
+/// Realised waits (issue to call, by the call's hour) and service times (start to end, by the
+/// end's hour) per queue and local hour.
+pub fn hour_figures(tickets: &[crate::domain::Ticket], tz: &chrono_tz::Tz) -> Vec<HourFigures> {
+    use chrono::Timelike;
+    use std::collections::BTreeMap;
+    let hour = |t: DateTime<Utc>| t.with_timezone(tz).hour();
+    let mut waits: BTreeMap<(String, u32), Vec<f64>> = BTreeMap::new();
+    let mut services: BTreeMap<(String, u32), Vec<f64>> = BTreeMap::new();
+    for t in tickets {
+        if let Some(called) = t.called_at {
+            let w = (called - t.issued_at).num_milliseconds() as f64 / 1000.0;
+            waits
+                .entry((t.service_id.clone(), hour(called)))
+                .or_default()
+                .push(w.max(0.0));
+        }
+        if let (Some(start), Some(end), crate::domain::TicketState::Done) =
+            (t.serving_at, t.finished_at, t.state)
+        {
+            let d = (end - start).num_milliseconds() as f64 / 1000.0;
+            services
+                .entry((t.service_id.clone(), hour(end)))
+                .or_default()
+                .push(d.max(0.0));
+        }
+    }
+    let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+    let keys: std::collections::BTreeSet<(String, u32)> =
+        waits.keys().chain(services.keys()).cloned().collect();
+    keys.into_iter()
+        .map(|k| {
+            let w = waits.get(&k).cloned().unwrap_or_default();
+            let d = services.get(&k).cloned().unwrap_or_default();
+            HourFigures {
+                called: w.len() as u32,
+                wait_avg_s: mean(&w),
+                served: d.len() as u32,
+                service_avg_s: mean(&d),
+                wait_p90_s: percentile(w, 0.9),
+                service: k.0,
+                hour: k.1,
+            }
+        })
+        .collect()
+}
+
+/// The estimate shown at issue against the realised wait, for every ticket called with one.
+/// Inside means low <= realised <= high in minutes (the simulator's measure, `docs/simulation.md`).
+pub fn estimate_figures(
+    tickets: &[crate::domain::Ticket],
+    estimates: &std::collections::HashMap<i64, crate::domain::WaitRange>,
+) -> Option<EstimateFigures> {
+    let judged: Vec<(f64, crate::domain::WaitRange)> = tickets
+        .iter()
+        .filter_map(|t| {
+            let called = t.called_at?;
+            let est = estimates.get(&t.id)?;
+            Some((
+                (called - t.issued_at).num_milliseconds() as f64 / 60_000.0,
+                *est,
+            ))
+        })
+        .collect();
+    if judged.is_empty() {
+        return None;
+    }
+    let n = judged.len() as f64;
+    let err = |(w, e): &(f64, crate::domain::WaitRange)| {
+        w - f64::from(e.low_minutes + e.high_minutes) / 2.0
+    };
+    Some(EstimateFigures {
+        judged: judged.len() as u32,
+        inside: judged
+            .iter()
+            .filter(|(w, e)| *w >= f64::from(e.low_minutes) && *w <= f64::from(e.high_minutes))
+            .count() as u32,
+        above_10: judged
+            .iter()
+            .filter(|(w, e)| *w > f64::from(e.high_minutes) + 10.0)
+            .count() as u32,
+        bias_min: Some(judged.iter().map(err).sum::<f64>() / n),
+        mae_min: Some(judged.iter().map(|j| err(j).abs()).sum::<f64>() / n),
     })
 }
 
@@ -529,8 +659,13 @@ impl Health {
     }
 }
 
-/// The sender's loop: drain on every new event and every snapshot interval; back off with
-/// jitter while the centre is unreachable; stop when `shutdown` resolves.
+/// After a queue movement the next snapshot goes out this soon (not before): the ticket's phone
+/// page follows the queue within seconds, and a burst of calls costs one snapshot.
+pub const MOVEMENT_SNAPSHOT_GAP: Duration = Duration::from_secs(2);
+
+/// The sender's loop: drain on every new event and every snapshot interval, and send a
+/// snapshot soon after a queue movement; back off with jitter while the centre is unreachable;
+/// stop when `shutdown` resolves.
 pub async fn run(
     sender: Sender,
     hub: crate::hub::HubHandle,
@@ -546,11 +681,13 @@ pub async fn run(
             .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))),
     );
     let mut next_snapshot = tokio::time::Instant::now();
+    let mut last_snapshot = next_snapshot;
     let mut health = Health::default();
     tokio::pin!(shutdown);
     loop {
         let snapshot = if tokio::time::Instant::now() >= next_snapshot {
-            next_snapshot = tokio::time::Instant::now() + interval;
+            last_snapshot = tokio::time::Instant::now();
+            next_snapshot = last_snapshot + interval;
             match hub.status().await {
                 Ok(status) => {
                     let store = Arc::clone(&sender.store);
@@ -602,8 +739,12 @@ pub async fn run(
             _ = &mut shutdown => return,
             _ = tokio::time::sleep(wait) => {}
             e = events.recv(), if wait > Duration::ZERO => {
-                if matches!(e, Err(tokio::sync::broadcast::error::RecvError::Closed)) {
-                    return;
+                match e {
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    Ok(e) if e.kind.is_queue_movement() => {
+                        next_snapshot = next_snapshot.min(last_snapshot + MOVEMENT_SNAPSHOT_GAP);
+                    }
+                    _ => {}
                 }
                 // A burst of events arrives together: let it gather for a moment.
                 tokio::time::sleep(Duration::from_millis(200)).await;
@@ -632,6 +773,76 @@ mod tests {
         let (mut a, mut b) = (Backoff::new(1), Backoff::new(2));
         let same = (0..8).filter(|_| a.next_delay() == b.next_delay()).count();
         assert!(same < 8);
+    }
+
+    #[test]
+    fn the_day_is_judged_per_hour_and_against_the_estimate_shown() {
+        use crate::domain::{Ticket, TicketState, WaitRange};
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        // 09:00 Hanoi = 02:00 UTC.
+        let at = |h: u32, m: u32| {
+            chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 1, h, m, 0).unwrap()
+        };
+        let ticket = |id: i64, issued, called: Option<DateTime<Utc>>, done: bool| {
+            let mut t = Ticket::waiting(
+                day,
+                "ho-tich",
+                id as u32,
+                id as u32,
+                format!("A{id:03}"),
+                issued,
+            );
+            t.id = id;
+            t.called_at = called;
+            if done {
+                t.serving_at = called;
+                t.finished_at = called.map(|c| c + chrono::Duration::minutes(6));
+                t.state = TicketState::Done;
+            }
+            t
+        };
+        let tickets = vec![
+            ticket(1, at(2, 0), Some(at(2, 10)), true), // waited 10 min, told 5-15: inside
+            ticket(2, at(2, 0), Some(at(2, 40)), true), // waited 40, told 5-15: 25 above
+            ticket(3, at(2, 30), Some(at(3, 5)), false), // waited 35, told nothing: not judged
+            ticket(4, at(3, 0), None, false),           // still waiting
+        ];
+        let estimates = [
+            (
+                1,
+                WaitRange {
+                    low_minutes: 5,
+                    high_minutes: 15,
+                },
+            ),
+            (
+                2,
+                WaitRange {
+                    low_minutes: 5,
+                    high_minutes: 15,
+                },
+            ),
+            (
+                4,
+                WaitRange {
+                    low_minutes: 5,
+                    high_minutes: 15,
+                },
+            ),
+        ]
+        .into_iter()
+        .collect();
+        let e = estimate_figures(&tickets, &estimates).unwrap();
+        assert_eq!((e.judged, e.inside, e.above_10), (2, 1, 1));
+        assert_eq!(e.bias_min, Some(((10.0 - 10.0) + (40.0 - 10.0)) / 2.0));
+        let hours = hour_figures(&tickets, &chrono_tz::Asia::Ho_Chi_Minh);
+        let h9 = hours.iter().find(|h| h.hour == 9).unwrap();
+        assert_eq!((h9.called, h9.served), (2, 2));
+        assert_eq!(h9.wait_avg_s, Some(25.0 * 60.0));
+        assert_eq!(h9.service_avg_s, Some(6.0 * 60.0));
+        let h10 = hours.iter().find(|h| h.hour == 10).unwrap();
+        assert_eq!((h10.called, h10.served), (1, 0));
+        assert_eq!(estimate_figures(&tickets[2..], &estimates), None);
     }
 
     #[test]

@@ -180,6 +180,11 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE tickets ADD COLUMN slot_start INTEGER;
     ALTER TABLE tickets ADD COLUMN slot_end INTEGER;
     "#,
+    // 7: the wait estimate the citizen was shown at issue (minutes), to judge it by.
+    r#"
+    ALTER TABLE tickets ADD COLUMN est_low_min INTEGER;
+    ALTER TABLE tickets ADD COLUMN est_high_min INTEGER;
+    "#,
 ];
 
 /// One stored rating, as the hub and its reports read it back.
@@ -1236,6 +1241,43 @@ impl Tx<'_> {
     }
 
     /// Every ticket of a day in issue order (for tests and exports).
+    /// Keep the wait range a ticket's citizen was shown at issue.
+    pub fn set_estimate(
+        &self,
+        ticket_id: i64,
+        wait: Option<crate::domain::WaitRange>,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("UPDATE tickets SET est_low_min = ?2, est_high_min = ?3 WHERE id = ?1")?
+            .execute(params![
+                ticket_id,
+                wait.map(|w| w.low_minutes),
+                wait.map(|w| w.high_minutes)
+            ])?;
+        Ok(())
+    }
+
+    /// The estimates shown at issue on `day`, by ticket id (tickets shown none are absent).
+    pub fn estimates_of_day(
+        &self,
+        day: NaiveDate,
+    ) -> Result<std::collections::HashMap<i64, crate::domain::WaitRange>, StoreError> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id, est_low_min, est_high_min FROM tickets \
+             WHERE service_day = ?1 AND est_low_min IS NOT NULL AND est_high_min IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([day_key(day)], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                crate::domain::WaitRange {
+                    low_minutes: r.get(1)?,
+                    high_minutes: r.get(2)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn tickets_of_day(&self, day: NaiveDate) -> Result<Vec<Ticket>, StoreError> {
         let sql =
             format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE service_day = ?1 ORDER BY id");

@@ -149,6 +149,11 @@ pub fn page_text(app: &AppWindow) -> (String, String) {
                     "The ticket could not be printed, but your number is registered. Remember it and tell the staff at the counter.",
                 ),
                 PrintState::Printing => pick(en, "Đang in phiếu.", "Printing your ticket."),
+                PrintState::NoPaper => pick(
+                    en,
+                    "Không in phiếu. Hãy chụp ảnh mã QR trên màn hình và nhớ số của bạn.",
+                    "No paper. Photograph the QR code on the screen and remember your number.",
+                ),
             });
         }
         Page::Procedures => {

@@ -16,15 +16,17 @@ use super::{
 };
 
 /// Every page (and page state) the command can draw.
-pub const PAGES: [&str; 32] = [
+pub const PAGES: [&str; 34] = [
     "welcome",
     "welcome-notice",
+    "welcome-no-paper",
     "idle-warning",
     "services",
     "priority",
     "priority-first",
     "ticket",
     "ticket-fault",
+    "ticket-no-paper",
     "procedures",
     "procedures-typing",
     "procedures-none",
@@ -108,11 +110,13 @@ fn show_plain_page(ui: &KioskUi, page: &str) -> Result<(), String> {
         t.set_fault_en(en.into());
         t.set_qr(qr_image(sample.qr_payload.as_deref().unwrap_or("A023"), 8));
         t.set_print_state(state);
-        t.set_seconds_left(if state == PrintState::Fault {
-            super::ticket_adapter::FAULT_SECONDS
-        } else {
-            super::ticket_adapter::PRINTED_SECONDS
-        });
+        t.set_seconds_left(
+            if state == PrintState::Fault || state == PrintState::NoPaper {
+                super::ticket_adapter::FAULT_SECONDS
+            } else {
+                super::ticket_adapter::PRINTED_SECONDS
+            },
+        );
         k.set_page(Page::Ticket);
     };
     match page {
@@ -162,6 +166,11 @@ fn show_plain_page(ui: &KioskUi, page: &str) -> Result<(), String> {
         }
         "ticket" => fill_ticket(PrintState::Printed),
         "ticket-fault" => fill_ticket(PrintState::Fault),
+        "ticket-no-paper" => fill_ticket(PrintState::NoPaper),
+        "welcome-no-paper" => {
+            k.set_no_paper(true);
+            k.set_page(Page::Welcome);
+        }
         "ticket-booked" => {
             fill_ticket(PrintState::Printed);
             let t = app.global::<TicketAdapter>();

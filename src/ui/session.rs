@@ -21,6 +21,7 @@ pub fn end(app: &AppWindow, choice: &Rc<RefCell<Choice>>) {
     let theme = app.global::<Theme>();
     theme.set_large_text(false);
     theme.set_high_contrast(false);
+    app.global::<KioskAdapter>().set_no_paper(false);
     app.global::<AssistantAdapter>().invoke_reset();
 }
 

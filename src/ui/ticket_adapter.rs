@@ -61,14 +61,30 @@ fn show_issued(app: &AppWindow, kiosk: &Kiosk, new: &NewTicket, note: &(String, 
 pub const PRINTED_SECONDS: i32 = 12;
 /// With a printer fault the citizen must note the number or photograph the QR.
 pub const FAULT_SECONDS: i32 = 45;
+/// With no paper, by choice: time to take out a phone and photograph the QR.
+pub const NO_PAPER_SECONDS: i32 = 45;
 
 thread_local! {
     /// The ticket page's countdown (UI thread only).
     static COUNTDOWN: slint::Timer = slint::Timer::default();
 }
 
-fn show_printed(app: &AppWindow, result: &PrintResult) {
+/// How the ticket left the kiosk: printed (or not, the printer's fault), or on screen only.
+enum Delivered {
+    Paper(PrintResult),
+    NoPaper,
+}
+
+fn show_printed(app: &AppWindow, delivered: &Delivered) {
     let t = app.global::<TicketAdapter>();
+    let result = match delivered {
+        Delivered::Paper(r) => r,
+        Delivered::NoPaper => {
+            t.set_print_state(PrintState::NoPaper);
+            start_countdown(app, NO_PAPER_SECONDS);
+            return;
+        }
+    };
     let seconds = match result {
         Ok(_) => {
             t.set_print_state(PrintState::Printed);
@@ -82,7 +98,11 @@ fn show_printed(app: &AppWindow, result: &PrintResult) {
             FAULT_SECONDS
         }
     };
-    t.set_seconds_left(seconds);
+    start_countdown(app, seconds);
+}
+
+fn start_countdown(app: &AppWindow, seconds: i32) {
+    app.global::<TicketAdapter>().set_seconds_left(seconds);
     let weak = app.as_weak();
     COUNTDOWN.with(|timer| {
         timer.start(
@@ -168,18 +188,40 @@ pub(super) async fn present(
     new: NewTicket,
     note: (String, String),
 ) {
+    // The page answers whether the citizen asked for no paper (read where it is set).
+    let (paper_tx, paper_rx) = tokio::sync::oneshot::channel();
     {
         let (new, kiosk) = (new.clone(), kiosk.clone());
-        let _ = weak.upgrade_in_event_loop(move |app| show_issued(&app, &kiosk, &new, &note));
+        let _ = weak.upgrade_in_event_loop(move |app| {
+            show_issued(&app, &kiosk, &new, &note);
+            let _ = paper_tx.send(!app.global::<KioskAdapter>().get_no_paper());
+        });
     }
-    let (result, unrecorded) = kiosk
-        .ticketing()
-        .print_and_record(&new.issued.ticket, new.info)
-        .await;
-    if let Some(e) = unrecorded {
-        tracing::error!(ticket = %new.issued.ticket.code, error = %e, "print outcome not recorded");
-    }
-    let _ = weak.upgrade_in_event_loop(move |app| show_printed(&app, &result));
+    let delivered = if paper_rx.await.unwrap_or(true) {
+        let (result, unrecorded) = kiosk
+            .ticketing()
+            .print_and_record(&new.issued.ticket, new.info)
+            .await;
+        if let Some(e) = unrecorded {
+            tracing::error!(ticket = %new.issued.ticket.code, error = %e, "print outcome not recorded");
+        }
+        Delivered::Paper(result)
+    } else {
+        // Counted at the centre: how many citizens go paperless.
+        let recorded = kiosk
+            .hub
+            .record_device_event(
+                crate::domain::EventKind::NoPaper,
+                Some(new.issued.ticket.clone()),
+                serde_json::json!({ "qr": new.info.qr_payload.is_some() }),
+            )
+            .await;
+        if let Err(e) = recorded {
+            tracing::warn!(ticket = %new.issued.ticket.code, error = %e, "no-paper ticket not recorded");
+        }
+        Delivered::NoPaper
+    };
+    let _ = weak.upgrade_in_event_loop(move |app| show_printed(&app, &delivered));
 }
 
 pub fn connect(app: &AppWindow, choice: &Rc<RefCell<Choice>>) {

@@ -192,6 +192,7 @@ async fn the_hub_and_the_receiver_do_what_their_contracts_say() {
             "/api/points",
             "/api/point",
             "/api/assistant-misses",
+            "/api/v1/track",
         ],
         dir.path(),
     );

@@ -303,8 +303,14 @@ fn qr_reads_back_from_the_preview_and_from_the_decoded_stream() {
     let day = chrono::Utc::now()
         .with_timezone(&chrono_tz::Asia::Ho_Chi_Minh)
         .format("%Y-%m-%d");
+    let token = kiosk::report::track::token(
+        &std::env::var("KIOSK_CENTRE_TOKEN").unwrap_or_else(|_| "demo-token-change-me".into()),
+        "hn.ttpvhcc/cn-07/demo",
+        chrono::NaiveDate::parse_from_str(&day.to_string(), "%Y-%m-%d").unwrap(),
+        "A001",
+    );
     let expected = format!(
-        "https://dichvucong.hanoi.gov.vn/?ma-diem=hn.ttpvhcc/cn-07/demo&so=A001&ngay={day}"
+        "http://127.0.0.1:8090/ve?ma-diem=hn.ttpvhcc/cn-07/demo&so=A001&ngay={day}&k={token}"
     );
     assert_eq!(zbar(&png), expected);
     // The printer's own QR (GS ( k), as the independent decoder draws it, says the same.

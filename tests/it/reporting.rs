@@ -40,6 +40,7 @@ impl Receiver {
             db_path: dir.join("centre.sqlite"),
             max_body_bytes: 64 * 1024,
             stale_after_seconds: 120,
+            ticket_stale_after_seconds: 75,
             point: vec![
                 PointConfig {
                     path: POINT.into(),
@@ -867,4 +868,181 @@ async fn dossier_lookup_online_unknown_refused_and_offline() {
         unconfigured.lookup(&ready).await,
         Err(DossierError::Offline(_))
     ));
+}
+
+/// A ticket's QR link opens its live page on the centre: its place and wait, then "go to counter
+/// N" once the call is reported; a wrong, partial or other point's token opens nothing; an old
+/// report is called stale. The snapshot carries the day's realised figures and the estimate's
+/// hit rate, which the dashboard's list shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tickets_link_follows_it_to_the_counter_and_the_centre_sees_the_estimate_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start(dir.path(), None).await;
+    let url = format!("http://{}/api/v1/reports", receiver.addr);
+    let (mut q, config) = point(dir.path(), &url, 50);
+    let sender = Sender::new(Arc::clone(&config)).unwrap();
+    let first = q.issue_ticket(&IssueRequest::walk_in("ho-tich")).unwrap();
+    let second = q.issue_ticket(&IssueRequest::walk_in("ho-tich")).unwrap();
+    let send_snapshot = |q: &mut QueueService| {
+        let status = q.status().unwrap();
+        let mut store = Store::open(&config.db_path).unwrap();
+        kiosk::report::snapshot(
+            &config,
+            &status,
+            &mut store,
+            // The point's own clock (the call's hour is in its last hour).
+            monday_morning() + chrono::Duration::minutes(1),
+            Duration::from_secs(5),
+        )
+        .unwrap()
+    };
+    let snap = send_snapshot(&mut q);
+    assert_eq!(
+        snap.queue
+            .iter()
+            .map(|t| (t.code.as_str(), t.ahead))
+            .collect::<Vec<_>>(),
+        vec![
+            (first.ticket.code.as_str(), 0),
+            (second.ticket.code.as_str(), 1)
+        ]
+    );
+    assert_eq!(
+        snap.queue[1].wait_high_min,
+        second.wait.map(|w| w.high_minutes),
+        "the place sent is the estimate the ticket showed, nothing having moved"
+    );
+    sender.send_batch(Some(snap)).await.unwrap();
+
+    let template = config.printer.qr_payload.clone().unwrap();
+    let link = |t: &kiosk::domain::Ticket| kiosk::ticketing::qr_payload(&template, &config, t);
+    let link_b = link(&second.ticket);
+    assert!(
+        link_b.starts_with(&format!("http://{}/ve?", receiver.addr)),
+        "{link_b}"
+    );
+    let client = reqwest::Client::new();
+    let page = client.get(&link_b).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("/api/v1/track"));
+    let track = |l: String| {
+        let client = client.clone();
+        let api = l.replace("/ve?", "/api/v1/track?");
+        async move {
+            let r = client.get(&api).send().await.unwrap();
+            (
+                r.status().as_u16(),
+                r.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    let (status, b) = track(link_b.clone()).await;
+    assert_eq!(status, 200, "{b}");
+    assert_eq!(b["stage"], "waiting");
+    assert_eq!(b["ahead"], 1);
+    assert_eq!(b["wait_high_min"], second.wait.unwrap().high_minutes);
+    assert_eq!(b["stale"], false);
+    assert_eq!(b["point"]["name_vi"], config.site.name.vi);
+
+    // Tampered, partial, another day's, another point's: the same refusal, as JSON.
+    let k = link_b.rsplit_once("k=").unwrap().1.to_string();
+    let flipped: String = k
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if i == 3 {
+                if c == 'a' { 'b' } else { 'a' }
+            } else {
+                c
+            }
+        })
+        .collect();
+    let day = second.ticket.service_day.format("%Y-%m-%d").to_string();
+    let next_day = second
+        .ticket
+        .service_day
+        .succ_opt()
+        .unwrap()
+        .format("%Y-%m-%d")
+        .to_string();
+    let other_point = kiosk::report::track::token(
+        "other-token",
+        "hn.ttpvhcc/cn-01/other",
+        second.ticket.service_day,
+        &second.ticket.code,
+    );
+    for bad in [
+        link_b.replace(&k, &flipped),
+        link_b.replace(&k, &k[..10]),
+        link_b.replace(&format!("ngay={day}"), &format!("ngay={next_day}")),
+        link_b.replace(&k, &other_point),
+        link_b.replace(&format!("so={}", second.ticket.code), "so=A999"),
+    ] {
+        let (status, body) = track(bad.clone()).await;
+        assert_eq!(status, 404, "{bad}: {body}");
+        assert_eq!(body["error"], "not_found");
+    }
+    for bad in [
+        link_b.replace(&format!("&k={k}"), ""),
+        link_b.replace(&format!("ngay={day}"), "ngay=01-12-2026"),
+        link_b.replace(&format!("so={}", second.ticket.code), "so=%FF%FE"),
+    ] {
+        let (status, body) = track(bad.clone()).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert_eq!(body["error"], "bad_request");
+        assert!(body["reason"].as_str().unwrap().len() > 10);
+    }
+
+    // The call reaches the centre with its events alone (no snapshot yet): counter 1.
+    let called = q.call_next(1).unwrap().ticket.unwrap();
+    assert_eq!(called.code, first.ticket.code);
+    sender.send_batch(None).await.unwrap();
+    let (_, a) = track(link(&first.ticket)).await;
+    assert_eq!(a["stage"], "called", "{a}");
+    assert_eq!(a["counter"], 1);
+    assert!(a["ahead"].is_null());
+    // The next snapshot moves the second ticket up.
+    let snap = send_snapshot(&mut q);
+    let est = snap.estimate.clone().expect("one ticket judged");
+    assert_eq!(est.judged, 1);
+    assert!(
+        snap.hours
+            .iter()
+            .any(|h| h.service == "ho-tich" && h.called == 1)
+    );
+    sender.send_batch(Some(snap)).await.unwrap();
+    let (_, b) = track(link_b.clone()).await;
+    assert_eq!(b["ahead"], 0, "{b}");
+    q.start_serving(1).unwrap();
+    q.finish(1).unwrap();
+    sender.send_batch(None).await.unwrap();
+    let (_, a) = track(link(&first.ticket)).await;
+    assert_eq!(a["stage"], "done");
+
+    // Seen from a minute and a half later, the point's data is stale.
+    let later = receiver
+        .centre
+        .track(
+            POINT,
+            second.ticket.service_day,
+            &second.ticket.code,
+            &k,
+            chrono::Utc::now() + chrono::Duration::seconds(90),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(later["stale"], true);
+    assert_eq!(later["stage"], "waiting");
+
+    // The dashboard's list: p90 of the last hour and the estimate's hit rate today.
+    let points = receiver.centre.points(chrono::Utc::now()).unwrap();
+    let p = points.iter().find(|p| p["path"] == POINT).unwrap();
+    assert_eq!(p["estimate_judged"], 1);
+    let rate = p["estimate_hit_rate"].as_f64().unwrap();
+    assert!(rate == 0.0 || rate == 1.0, "{rate}");
+    assert!(p["wait_p90_1h_s"].as_f64().is_some(), "{p}");
+    assert!(
+        p["snapshot"].get("queue").is_none(),
+        "no ticket codes on the dashboard"
+    );
 }
