@@ -14,6 +14,7 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 use super::{Centre, Refusal, blocking, refuse};
+use crate::domain::TicketState;
 use axum::http::StatusCode;
 
 #[derive(Debug, Deserialize)]
@@ -25,43 +26,17 @@ pub(super) struct TrackQuery {
     k: Option<String>,
 }
 
-/// Where a ticket is, as the centre last heard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stage {
-    /// Not reported yet (the point is offline, or the ticket is seconds old).
-    Unknown,
-    Waiting,
-    Called,
-    Serving,
-    Done,
-    NoShow,
-    Cancelled,
-}
-
-impl Stage {
-    fn word(self) -> &'static str {
-        match self {
-            Stage::Unknown => "unknown",
-            Stage::Waiting => "waiting",
-            Stage::Called => "called",
-            Stage::Serving => "serving",
-            Stage::Done => "done",
-            Stage::NoShow => "no_show",
-            Stage::Cancelled => "cancelled",
-        }
-    }
-
-    fn of_event(kind: &str) -> Option<Stage> {
-        Some(match kind {
-            "issued" | "transferred" => Stage::Waiting,
-            "called" | "recalled" => Stage::Called,
-            "serving" => Stage::Serving,
-            "done" => Stage::Done,
-            "no_show" => Stage::NoShow,
-            "cancelled" => Stage::Cancelled,
-            _ => return None,
-        })
-    }
+/// The state a ticket's last event that day leaves it in (`None`: not reported yet).
+fn state_after(kind: &str) -> Option<TicketState> {
+    Some(match kind {
+        "issued" | "transferred" => TicketState::Waiting,
+        "called" | "recalled" => TicketState::Called,
+        "serving" => TicketState::Serving,
+        "done" => TicketState::Done,
+        "no_show" => TicketState::NoShow,
+        "cancelled" => TicketState::Cancelled,
+        _ => return None,
+    })
 }
 
 /// A service day's span in the points' time zone (Hanoi's: the centre serves Vietnamese points).
@@ -103,10 +78,7 @@ impl Centre {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        let stage = last
-            .as_ref()
-            .and_then(|(k, _, _)| Stage::of_event(k))
-            .unwrap_or(Stage::Unknown);
+        let stage = last.as_ref().and_then(|(k, _, _)| state_after(k));
         let point_row: Option<(String, String, i64, Option<String>)> = conn
             .query_row(
                 "SELECT name_vi, name_en, last_report_at, snapshot FROM points WHERE path = ?1",
@@ -138,7 +110,7 @@ impl Centre {
         // A snapshot newer than the last event that still lists the ticket as waiting wins
         // over nothing; one that no longer lists it while the events say waiting is older news.
         let stage = match (stage, &queued) {
-            (Stage::Unknown, Some(_)) => Stage::Waiting,
+            (None, Some(_)) => Some(TicketState::Waiting),
             (s, _) => s,
         };
         let service = queued
@@ -154,14 +126,16 @@ impl Centre {
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.with_timezone(&Utc));
         let age_s = (now.timestamp_millis() - last_report) / 1000;
-        let waiting = stage == Stage::Waiting;
+        let waiting = stage == Some(TicketState::Waiting);
         Ok(Some(serde_json::json!({
             "point": { "path": point, "name_vi": name_vi, "name_en": name_en },
             "day": day,
             "code": code,
-            "stage": stage.word(),
+            "stage": stage.map_or("unknown", TicketState::as_str),
             "counter": match stage {
-                Stage::Called | Stage::Serving => last.as_ref().and_then(|(_, c, _)| *c),
+                Some(TicketState::Called | TicketState::Serving) => {
+                    last.as_ref().and_then(|(_, c, _)| *c)
+                }
                 _ => None,
             },
             "since": last.as_ref().and_then(|(_, _, at)| DateTime::from_timestamp_millis(*at)),
