@@ -54,6 +54,11 @@ pub struct ServiceBoard {
     pub name_vi: String,
     pub name_en: String,
     pub waiting: u32,
+    /// The wait a citizen taking a number now is told (re-estimated at every change).
+    #[serde(default)]
+    pub wait_low_min: Option<u32>,
+    #[serde(default)]
+    pub wait_high_min: Option<u32>,
 }
 
 /// Everything a lobby board shows.

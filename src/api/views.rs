@@ -19,6 +19,8 @@ fn service_board(s: &crate::hub::service::ServiceStatus) -> ServiceBoard {
         name_vi: s.name_vi.clone(),
         name_en: s.name_en.clone(),
         waiting: s.counts.waiting,
+        wait_low_min: s.wait_for_new.map(|w| w.low_minutes),
+        wait_high_min: s.wait_for_new.map(|w| w.high_minutes),
     }
 }
 

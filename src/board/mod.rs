@@ -105,6 +105,15 @@ fn apply(window: &BoardWindow, flashes: &RefCell<VecDeque<BoardFlash>>, update: 
                     prefix: q.prefix.as_str().into(),
                     name_vi: q.name_vi.as_str().into(),
                     waiting: q.waiting as i32,
+                    wait: match (q.wait_low_min, q.wait_high_min) {
+                        (Some(low), Some(high)) => crate::domain::WaitRange {
+                            low_minutes: low,
+                            high_minutes: high,
+                        }
+                        .words_vi()
+                        .into(),
+                        _ => Default::default(),
+                    },
                 })
                 .collect();
             a.set_queues(ModelRc::new(VecModel::from(queues)));
@@ -251,7 +260,7 @@ pub fn run(opts: Options) -> Result<()> {
         }));
         let want = opts.exit_after_calls.unwrap_or(u32::MAX);
         let mut calls = 0;
-        let mut board_after_last_call = want == 0;
+        let mut board_after_last_call = false;
         while calls < want || !board_after_last_call {
             let u = rx.recv().context("the follower stopped")?;
             let is_board = matches!(u, Update::Board(_));

@@ -72,6 +72,10 @@ async fn the_board_app_connects_by_itself_shows_and_speaks_the_calls() {
     files.sort();
     assert_eq!(files, ["0001-A001-counter1.wav", "0002-A002-counter2.wav"]);
     let png = std::fs::read(&shot).unwrap();
+    // Kept for a look (target/browser, beside the browser tests' screenshots).
+    let keep = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser");
+    let _ = std::fs::create_dir_all(&keep);
+    let _ = std::fs::write(keep.join("board-app.png"), &png);
     assert!(
         png.len() > 20_000,
         "a drawn board, not an empty frame: {} bytes",
