@@ -70,9 +70,27 @@ pub struct Scenario {
     pub no_show_share: f64,
     #[serde(default)]
     pub transfer_share: f64,
+    /// Share of arrivals who booked a number online (iHanoi) and check in at the kiosk with its
+    /// code; they take the config's `[bookings] order` place (Hanoi: their booking time).
+    #[serde(default)]
+    pub booked_share: f64,
+    /// How long before their slot the booked citizens booked, on average (exponential), hours.
+    #[serde(default = "default_lead")]
+    pub booking_lead_hours: f64,
+    /// The slot length, minutes; a booked citizen arrives within 15 minutes of their slot's start.
+    #[serde(default = "default_slot")]
+    pub booking_slot_minutes: i64,
     pub queue: Vec<SimQueue>,
     #[serde(default)]
     pub counter: Vec<SimCounter>,
+}
+
+fn default_lead() -> f64 {
+    24.0
+}
+
+fn default_slot() -> i64 {
+    30
 }
 
 fn default_day() -> NaiveDate {
@@ -95,6 +113,18 @@ impl Scenario {
         }
         Ok(s)
     }
+}
+
+/// The queue a citizen drawn at `x` in [0, 1) goes to, by the scenario's shares.
+fn queue_of_share(queues: &[SimQueue], x: f64) -> &SimQueue {
+    let mut acc = 0.0;
+    for qd in queues {
+        acc += qd.share;
+        if x < acc {
+            return qd;
+        }
+    }
+    &queues[queues.len() - 1]
 }
 
 /// A small deterministic generator (SplitMix64): the same seed gives the same day.
@@ -148,6 +178,8 @@ pub struct Sample {
     pub qlplus: f64,
     /// Issue to first call, minutes.
     pub waited: f64,
+    /// Checked in with a booking (placed by its booking time, not the arrival).
+    pub booked: bool,
 }
 
 /// What one day came to.
@@ -314,6 +346,42 @@ pub fn run_day(scenario: &Scenario, seed: u64, counters: Option<usize>) -> Resul
         }
     }
     arrivals.sort();
+    // The booked ones among them: a slot around the arrival, booked hours before, pulled from
+    // the centre before the day (as `report::bookings` does) and checked in by code on arrival.
+    let mut bookings: HashMap<usize, String> = HashMap::new();
+    if scenario.booked_share > 0.0 {
+        let slot = Duration::minutes(scenario.booking_slot_minutes.max(5));
+        let mut pulled = Vec::new();
+        for (i, a) in arrivals.iter().enumerate() {
+            if rng.unit() >= scenario.booked_share {
+                continue;
+            }
+            let qd = queue_of_share(&scenario.queue, rng.unit());
+            let since_open = (*a + Duration::minutes(15) - open).num_seconds().max(0);
+            let slot_start =
+                open + Duration::seconds(since_open / slot.num_seconds() * slot.num_seconds());
+            let lead_h = rng.exponential(1.0 / scenario.booking_lead_hours.max(0.1));
+            let mut random9 = [0u8; 9];
+            for b in &mut random9 {
+                *b = (rng.next_u64() % 10) as u8;
+            }
+            let code = crate::domain::booking::make_booking_code(random9);
+            pulled.push(crate::store::StoredBooking {
+                code: code.clone(),
+                service_day: day,
+                service_id: qd.service.clone(),
+                field: None,
+                slot_start,
+                slot_end: slot_start + slot,
+                booked_at: slot_start - Duration::seconds((lead_h * 3600.0) as i64),
+                citizen_hash: None,
+                state: crate::store::BookingState::Booked,
+                ticket_id: None,
+            });
+            bookings.insert(i, code);
+        }
+        q.sync_bookings(day, day, &pulled)?;
+    }
 
     let mean_cfg: HashMap<String, f64> = config
         .services
@@ -334,17 +402,7 @@ pub fn run_day(scenario: &Scenario, seed: u64, counters: Option<usize>) -> Resul
     let step = Duration::seconds(10);
     let mut t = open;
     let mut next_arrival = 0;
-    let queue_of = |rng: &mut Rng| -> &SimQueue {
-        let x = rng.unit();
-        let mut acc = 0.0;
-        for qd in &scenario.queue {
-            acc += qd.share;
-            if x < acc {
-                return qd;
-            }
-        }
-        &scenario.queue[scenario.queue.len() - 1]
-    };
+    let queue_of = |rng: &mut Rng| -> &SimQueue { queue_of_share(&scenario.queue, rng.unit()) };
     let sim_by_service: HashMap<&str, &SimQueue> = scenario
         .queue
         .iter()
@@ -457,11 +515,23 @@ pub fn run_day(scenario: &Scenario, seed: u64, counters: Option<usize>) -> Resul
             let group = priority
                 .then(|| config.priority_groups.first().map(|g| g.id.clone()))
                 .flatten();
-            let out = q.issue_ticket(&IssueRequest {
-                priority_group: group,
-                ..IssueRequest::walk_in(&qd.service)
-            })?;
-            let s = &qd.service;
+            let booked = bookings.get(&next_arrival);
+            let out = match booked {
+                None => q.issue_ticket(&IssueRequest {
+                    priority_group: group,
+                    ..IssueRequest::walk_in(&qd.service)
+                })?,
+                Some(code) => {
+                    let key = crate::hub::bookings::CheckInKey::Code(code.clone());
+                    match q.check_in(&key, group.as_deref())?.0 {
+                        crate::hub::bookings::CheckIn::Booked { issued }
+                        | crate::hub::bookings::CheckIn::Late { issued, .. } => issued,
+                        other => bail!("booking {code}: check-in gave {}", other.word()),
+                    }
+                }
+            };
+            let service_id = out.ticket.service_id.clone();
+            let s = &service_id;
             let open_here: Vec<&CounterDay> = desks
                 .iter()
                 .filter(|d| d.services.contains(s) && d.should_work(t, close))
@@ -550,6 +620,7 @@ pub fn run_day(scenario: &Scenario, seed: u64, counters: Option<usize>) -> Resul
                 les,
                 qlplus,
                 waited: f64::NAN,
+                booked: booked.is_some(),
             });
             next_arrival += 1;
         }
@@ -691,6 +762,28 @@ pub fn compare(train: &Day, test: &Day) -> (Vec<Score>, BTreeMap<String, Band>) 
             &range_rows(|s| s.hub_low, |s| s.hub_high),
         ),
     ];
+    // With booked numbers, the hub's estimate for each kind of arrival: a walk-in is passed by
+    // the booked citizens who check in after them with an earlier place.
+    if te.iter().any(|s| s.booked) {
+        for (name, booked) in [
+            ("  the hub now, walk-ins", false),
+            ("  the hub now, booked", true),
+        ] {
+            let rows: Vec<(f64, f64, f64, f64)> = te
+                .iter()
+                .filter(|s| s.booked == booked)
+                .map(|s| {
+                    (
+                        (s.hub_low + s.hub_high) / 2.0,
+                        s.hub_low,
+                        s.hub_high,
+                        s.waited,
+                    )
+                })
+                .collect();
+            scores.push(score(name, &rows));
+        }
+    }
     let mut bands = BTreeMap::new();
     for (name, f) in pick {
         let band = Band::fit(
@@ -901,6 +994,9 @@ mod tests {
             priority_share: 0.15,
             no_show_share: 0.05,
             transfer_share: 0.05,
+            booked_share: 0.0,
+            booking_lead_hours: 24.0,
+            booking_slot_minutes: 30,
             queue: vec![
                 SimQueue {
                     service: "ho-tich".into(),
@@ -959,6 +1055,47 @@ mod tests {
             }
         }
         assert!(tested > 0, "the day never put the ratio to the test");
+    }
+
+    #[test]
+    fn booked_citizens_check_in_are_served_once_and_stand_by_their_booking_time() {
+        let s = Scenario {
+            booked_share: 0.3,
+            ..scenario()
+        };
+        let day = run_day(&s, 11, None).unwrap();
+        let booked: Vec<&Sample> = day.samples.iter().filter(|x| x.booked).collect();
+        assert!(booked.len() > 10, "{}", booked.len());
+        assert!(booked.len() < day.samples.len());
+        assert_eq!(day.left_waiting, 0);
+        assert_eq!(day.finished_twice, 0);
+        assert_eq!(day.served + day.no_shows, day.arrivals);
+        // Placed by their booking (a day before, on average), they wait less than the walk-ins
+        // of their queue (compared queue by queue: the queues' waits differ far more).
+        let mut compared = 0;
+        for q in &s.queue {
+            let waits = |b: bool| -> Vec<f64> {
+                day.samples
+                    .iter()
+                    .filter(|x| x.booked == b && x.service == q.service)
+                    .map(|x| x.waited)
+                    .collect()
+            };
+            let (bk, walk) = (waits(true), waits(false));
+            if bk.len() < 5 || walk.len() < 5 {
+                continue;
+            }
+            let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+            assert!(
+                mean(&bk) < mean(&walk),
+                "{}: booked {:.1} min, walk-ins {:.1} min",
+                q.service,
+                mean(&bk),
+                mean(&walk)
+            );
+            compared += 1;
+        }
+        assert!(compared >= 1);
     }
 
     #[test]

@@ -471,7 +471,16 @@ pub(super) fn insert_ticket(
     })?;
     let people_ahead = tx.waiting_ahead(&ticket)?;
     let counts = tx.service_counts(today)?;
-    let wait = wait_estimate(config, tx, today, &service.id, people_ahead, now, &counts)?;
+    let wait = wait_estimate(
+        config,
+        tx,
+        today,
+        &service.id,
+        people_ahead,
+        ticket.arrived_at,
+        now,
+        &counts,
+    )?;
     // The estimate the citizen is shown is kept, so the point (and the centre, from the event)
     // can tell how often it held.
     tx.set_estimate(ticket.id, wait)?;
@@ -528,11 +537,17 @@ fn mean_service_secs(
 /// What a queue's wait estimate is made of now: its mean service time, the capacity its open
 /// counters give it and the soonest end of a service in progress (`domain::estimate_wait_shared`).
 /// Read once per queue; then every citizen's estimate is arithmetic (`WaitModel::for_ahead`).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct WaitModel {
     mean_secs: f64,
     capacity: f64,
     residual_secs: f64,
+    now: DateTime<Utc>,
+    /// The queue's bookings not checked in yet: (the place each will take once it checks in,
+    /// when it is expected: its slot's start). Under Hanoi's rule a booked citizen stands ahead
+    /// of everyone who walked in after the booking was made, so they count for a walk-in's
+    /// wait when they are due before the walk-in's turn.
+    pending: Vec<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 impl WaitModel {
@@ -581,36 +596,66 @@ impl WaitModel {
             };
             residual = residual.min(left);
         }
+        let order = config.bookings.order;
+        let pending = tx
+            .open_bookings(today, today)?
+            .into_iter()
+            .filter(|b| b.service_id == service_id)
+            .map(|b| {
+                (
+                    order.arrival(b.booked_at, b.slot_start, b.slot_start),
+                    b.slot_start,
+                )
+            })
+            .collect();
         Ok(Some(WaitModel {
             mean_secs: mean,
             capacity,
             residual_secs: if residual.is_finite() { residual } else { 0.0 },
+            now,
+            pending,
         }))
     }
 
-    /// The range shown to someone with `people_ahead`; `None` when no counter serves the queue.
-    pub fn for_ahead(&self, people_ahead: u32) -> Option<WaitRange> {
-        domain::estimate_wait_shared(
-            people_ahead,
-            self.capacity,
-            self.mean_secs,
-            self.residual_secs,
-        )
+    /// The range shown to someone with `people_ahead` now whose place in the queue is `place`
+    /// (their arrival time as queued), counting the booked citizens due before their turn who
+    /// will stand ahead of them; `None` when no counter serves the queue.
+    pub fn for_place(&self, people_ahead: u32, place: DateTime<Utc>) -> Option<WaitRange> {
+        let mut ahead = people_ahead;
+        // The wait and the bookings due within it grow together: a few rounds settle it.
+        for _ in 0..8 {
+            let secs = self.residual_secs
+                + f64::from(ahead) * self.mean_secs / self.capacity.max(f64::MIN_POSITIVE);
+            let horizon = self.now + Duration::milliseconds((secs.min(86_400.0) * 1000.0) as i64);
+            let due = self
+                .pending
+                .iter()
+                .filter(|(p, at)| *p < place && *at <= horizon)
+                .count() as u32;
+            if people_ahead + due == ahead {
+                break;
+            }
+            ahead = people_ahead + due;
+        }
+        domain::estimate_wait_shared(ahead, self.capacity, self.mean_secs, self.residual_secs)
     }
 }
 
-/// The wait shown to someone with `people_ahead` in `service_id`'s queue (`WaitModel`).
+/// The wait shown to someone with `people_ahead` in `service_id`'s queue, queued at `place`
+/// (`WaitModel`).
+#[allow(clippy::too_many_arguments)]
 fn wait_estimate(
     config: &Config,
     tx: &Tx,
     today: NaiveDate,
     service_id: &str,
     people_ahead: u32,
+    place: DateTime<Utc>,
     now: DateTime<Utc>,
     counts: &std::collections::BTreeMap<String, ServiceCounts>,
 ) -> Result<Option<WaitRange>, QueueError> {
     Ok(WaitModel::read(config, tx, today, service_id, now, counts)?
-        .and_then(|m| m.for_ahead(people_ahead)))
+        .and_then(|m| m.for_place(people_ahead, place)))
 }
 
 /// A waiting ticket's place now, as the centre's phone page shows it: no personal data.
@@ -656,7 +701,9 @@ pub fn positions(
             let m = WaitModel::read(config, tx, today, &t.service_id, now, &counts)?;
             models.insert(t.service_id.clone(), m);
         }
-        let wait = models[&t.service_id].and_then(|m| m.for_ahead(ahead));
+        let wait = models[&t.service_id]
+            .as_ref()
+            .and_then(|m| m.for_place(ahead, t.arrived_at));
         out.push(Queued {
             code: t.code.clone(),
             service: t.service_id.clone(),
@@ -1007,6 +1054,7 @@ impl QueueService {
             ticket.service_day,
             &ticket.service_id,
             ahead,
+            ticket.arrived_at,
             self.clock.now(),
             &counts,
         )?;
@@ -1026,7 +1074,8 @@ impl QueueService {
             let c = counts.get(&s.id).cloned().unwrap_or_default();
             let open = open_counters(&config, &tx, &s.id)?;
             // The day's counts are read once for every queue's estimate.
-            let wait_for_new = wait_estimate(&config, &tx, today, &s.id, c.waiting, now, &counts)?;
+            let wait_for_new =
+                wait_estimate(&config, &tx, today, &s.id, c.waiting, now, now, &counts)?;
             services.push(ServiceStatus {
                 id: s.id.clone(),
                 prefix: s.prefix.clone(),
