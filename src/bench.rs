@@ -459,6 +459,8 @@ pub fn bench_report(config: &Config, backlog: usize, points: usize) -> Result<Re
         allowed_hosts: Vec::new(),
         booking: Default::default(),
         ticket_stale_after_seconds: 75,
+        tls: None,
+        behind_tls_proxy: false,
     };
     let centre = Arc::new(Centre::open(&centre_cfg)?);
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;

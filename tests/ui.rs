@@ -801,6 +801,8 @@ fn start_centre(kiosk: &Kiosk, dir: &Path) -> (String, tokio::sync::oneshot::Sen
         max_body_bytes: 64 * 1024,
         stale_after_seconds: 120,
         ticket_stale_after_seconds: 75,
+        tls: None,
+        behind_tls_proxy: false,
         point: vec![kiosk::centre::PointConfig {
             path: "hn.ttpvhcc/cn-07/demo".into(),
             token: "ui-test-point-token".into(),

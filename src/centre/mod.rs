@@ -19,6 +19,7 @@ use serde::Deserialize;
 use crate::report::{Ack, Report, SCHEMA};
 
 pub mod bookings;
+pub mod tls;
 pub mod track;
 pub use bookings::BookingRules;
 
@@ -70,6 +71,12 @@ pub struct CentreConfig {
     /// older than this (a point reports every 30 s, and within seconds of a queue movement).
     #[serde(default = "default_ticket_stale")]
     pub ticket_stale_after_seconds: i64,
+    /// HTTPS: the certificate and key the receiver serves with. Required when `listen` is not
+    /// a loopback address, unless `behind_tls_proxy` says a proxy on the way terminates TLS.
+    #[serde(default)]
+    pub tls: Option<tls::TlsConfig>,
+    #[serde(default)]
+    pub behind_tls_proxy: bool,
 }
 
 fn default_ticket_stale() -> i64 {
@@ -121,6 +128,18 @@ impl CentreConfig {
                 c.listen
             )
         })?;
+        if !public.ip().is_loopback() && c.tls.is_none() && !c.behind_tls_proxy {
+            return Err(format!(
+                "{}: tls: listen = \"{}\" serves the network in plain HTTP; add [tls] cert_file and \
+                 key_file, or set behind_tls_proxy = true when a proxy terminates TLS",
+                path.display(),
+                c.listen
+            ));
+        }
+        if let Some(t) = &c.tls {
+            t.acceptor()
+                .map_err(|e| format!("{}: tls: {e}", path.display()))?;
+        }
         if !public.ip().is_loopback() {
             let weak = c
                 .point
@@ -1008,6 +1027,19 @@ pub fn router(centre: Arc<Centre>) -> Router {
             crate::web::guard,
         ))
         .with_state(centre)
+}
+
+/// Serve HTTPS until `shutdown` resolves.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    centre: Arc<Centre>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = tls::TlsListener::new(listener, acceptor)?;
+    axum::serve(listener, router(centre))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Serve until `shutdown` resolves. Tests pass a listener on 127.0.0.1:0.

@@ -66,10 +66,23 @@ pub fn centre(config: &Path) -> Result<ExitCode> {
         tracing::info!(
             listen = %listener.local_addr()?,
             points = c.point.len(),
+            https = c.tls.is_some(),
             "centre receiver running; SIGTERM or Ctrl-C to stop"
         );
         crate::supervise::Notifier::from_env().ready("receiving");
-        crate::centre::serve(listener, centre, crate::supervise::stop_signal()).await?;
+        match &c.tls {
+            Some(t) => {
+                let acceptor = t.acceptor().map_err(|e| anyhow!(e))?;
+                crate::centre::serve_tls(
+                    listener,
+                    acceptor,
+                    centre,
+                    crate::supervise::stop_signal(),
+                )
+                .await?
+            }
+            None => crate::centre::serve(listener, centre, crate::supervise::stop_signal()).await?,
+        }
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)

@@ -41,6 +41,8 @@ impl Receiver {
             max_body_bytes: 64 * 1024,
             stale_after_seconds: 120,
             ticket_stale_after_seconds: 75,
+            tls: None,
+            behind_tls_proxy: false,
             point: vec![
                 PointConfig {
                     path: POINT.into(),
@@ -1044,5 +1046,189 @@ async fn a_tickets_link_follows_it_to_the_counter_and_the_centre_sees_the_estima
     assert!(
         p["snapshot"].get("queue").is_none(),
         "no ticket codes on the dashboard"
+    );
+}
+
+/// `openssl` makes a CA and a certificate for `san` (e.g. "IP:127.0.0.1") signed by it, in `dir`
+/// with `name` as the file stem. Returns (ca.pem, cert.pem, key.pem).
+fn make_certs(
+    dir: &std::path::Path,
+    name: &str,
+    san: &str,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let p = |f: &str| dir.join(format!("{name}-{f}"));
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs (scripts/setup installs it)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let (ca_key, ca, key, csr, cert, ext) = (
+        p("ca.key"),
+        p("ca.pem"),
+        p("key.pem"),
+        p("csr.pem"),
+        p("cert.pem"),
+        p("ext.cnf"),
+    );
+    let s = |x: &std::path::Path| x.to_str().unwrap().to_string();
+    // Each command as one line of words (no word has a space in it).
+    let run_line = |line: String| run(&line.split(' ').collect::<Vec<_>>());
+    let ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+    run_line(format!(
+        "req -x509 {ec} -keyout {} -out {} -days 2 -subj /CN=test-centre-ca \
+         -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign",
+        s(&ca_key),
+        s(&ca)
+    ));
+    run_line(format!(
+        "req {ec} -keyout {} -out {} -subj /CN=centre",
+        s(&key),
+        s(&csr)
+    ));
+    std::fs::write(
+        &ext,
+        format!("subjectAltName={san}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"),
+    )
+    .unwrap();
+    run_line(format!(
+        "x509 -req -in {} -CA {} -CAkey {} -CAcreateserial -out {} -days 2 -extfile {}",
+        s(&csr),
+        s(&ca),
+        s(&ca_key),
+        s(&cert),
+        s(&ext)
+    ));
+    (ca, cert, key)
+}
+
+/// The receiver serves HTTPS itself and the real sender verifies it against its pinned CA: the
+/// report lands; a sender pinning another CA, a certificate for another address and a plain
+/// HTTP client are all refused and store nothing. Bad TLS settings are config errors naming the
+/// file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_go_over_tls_to_a_pinned_ca_and_a_wrong_certificate_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = make_certs(dir.path(), "good", "IP:127.0.0.1");
+    let (other_ca, _, _) = make_certs(dir.path(), "other", "IP:127.0.0.1");
+    let (wrong_ca, wrong_cert, wrong_key) = make_certs(dir.path(), "wrong", "IP:127.0.0.2");
+    let serve = |cert: &std::path::Path, key: &std::path::Path, db: &str| {
+        let config = CentreConfig {
+            listen: "127.0.0.1:0".into(),
+            db_path: dir.path().join(db),
+            max_body_bytes: 64 * 1024,
+            stale_after_seconds: 120,
+            ticket_stale_after_seconds: 75,
+            tls: Some(kiosk::centre::tls::TlsConfig {
+                cert_file: cert.to_path_buf(),
+                key_file: key.to_path_buf(),
+            }),
+            behind_tls_proxy: false,
+            point: vec![PointConfig {
+                path: POINT.into(),
+                token: TOKEN.into(),
+            }],
+            viewer: Vec::new(),
+            allowed_hosts: Vec::new(),
+            booking: Default::default(),
+        };
+        let acceptor = config.tls.as_ref().unwrap().acceptor().unwrap();
+        let centre = Arc::new(Centre::open(&config).unwrap());
+        async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(kiosk::centre::serve_tls(
+                listener,
+                acceptor,
+                Arc::clone(&centre),
+                std::future::pending(),
+            ));
+            (centre, addr)
+        }
+    };
+    let (centre, addr) = serve(&cert, &key, "good.sqlite").await;
+    let url = format!("https://127.0.0.1:{}/api/v1/reports", addr.port());
+    let (mut q, config) = point(dir.path(), &url, 50);
+    activity(&mut q, 4);
+    let with_ca = |ca: &std::path::Path| {
+        let mut c = (*config).clone();
+        c.reporting.ca_file = Some(ca.to_path_buf());
+        Sender::new(Arc::new(c)).unwrap()
+    };
+
+    // Another CA pinned: the handshake fails, nothing is stored, the cursor stays.
+    let err = with_ca(&other_ca).drain().await.unwrap_err();
+    assert!(matches!(err, SendError::Network(_)), "{err}");
+    assert!(err.is_transient());
+    assert!(centre.events_of(POINT).unwrap().is_empty());
+    assert!(backlog(&config) > 0);
+
+    // The pinned CA: everything lands, once.
+    let sent = with_ca(&ca).drain().await.unwrap();
+    assert_eq!(sent, local_events(&config).len());
+    assert_eq!(centre.events_of(POINT).unwrap(), local_events(&config));
+
+    // Plain HTTP to the HTTPS port gets no answer a client could take for the centre's.
+    let plain = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{}/healthz", addr.port()))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await;
+    assert!(plain.is_err() || !plain.unwrap().status().is_success());
+
+    // A certificate (from the right CA) for another address is refused too.
+    let (wrong_centre, wrong_addr) = serve(&wrong_cert, &wrong_key, "wrong.sqlite").await;
+    let mut c = (*config).clone();
+    c.reporting.url = Some(format!(
+        "https://127.0.0.1:{}/api/v1/reports",
+        wrong_addr.port()
+    ));
+    // Its own CA pinned: only the address is wrong.
+    c.reporting.ca_file = Some(wrong_ca);
+    activity(&mut q, 1);
+    let err = Sender::new(Arc::new(c))
+        .unwrap()
+        .send_batch(None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SendError::Network(_)), "{err}");
+    assert!(wrong_centre.events_of(POINT).unwrap().is_empty());
+
+    // Bad settings are refused at load, naming the file.
+    let toml_of = |listen: &str, extra: &str| {
+        let p = dir.path().join("centre.toml");
+        std::fs::write(
+            &p,
+            format!(
+                "listen = \"{listen}\"\ndb_path = \"{}\"\n{extra}\n",
+                dir.path().join("c.sqlite").display()
+            ),
+        )
+        .unwrap();
+        CentreConfig::load(&p)
+    };
+    let tls = |c: &std::path::Path, k: &std::path::Path| {
+        format!(
+            "[tls]\ncert_file = \"{}\"\nkey_file = \"{}\"",
+            c.display(),
+            k.display()
+        )
+    };
+    let e = toml_of("127.0.0.1:0", &tls(&dir.path().join("missing.pem"), &key)).unwrap_err();
+    assert!(e.contains("missing.pem") && e.contains("tls"), "{e}");
+    let e = toml_of("127.0.0.1:0", &tls(&cert, &wrong_key)).unwrap_err();
+    assert!(e.contains("does not go with"), "{e}");
+    let e = toml_of("127.0.0.1:0", "").map(|_| ());
+    assert!(e.is_ok(), "loopback may be plain: {e:?}");
+    let e = toml_of("0.0.0.0:8443", "").unwrap_err();
+    assert!(
+        e.contains("plain HTTP") && e.contains("behind_tls_proxy"),
+        "{e}"
     );
 }
