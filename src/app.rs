@@ -231,6 +231,14 @@ impl App {
             }
             Err(e) => tracing::error!(error = %e, "reporting is off"),
         }
+        if self.config.updates.public_key.is_some() {
+            let task = self.runtime.spawn(crate::updates::run(
+                Arc::clone(&self.config),
+                self.hub.clone(),
+                self.stopping(),
+            ));
+            self.tasks.push(("updates", task));
+        }
         match crate::report::bookings::Puller::new(Arc::clone(&self.config)) {
             Ok(Some(puller)) => {
                 let task = self.runtime.spawn(crate::report::bookings::run(

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use crate::report::{Ack, Report, SCHEMA};
 
 pub mod bookings;
+pub mod bundles;
 pub mod tls;
 pub mod track;
 pub use bookings::BookingRules;
@@ -314,6 +315,7 @@ impl Centre {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA_SQL)?;
         conn.execute_batch(bookings::SCHEMA_SQL)?;
+        conn.execute_batch(bundles::SCHEMA_SQL)?;
         let key_path = config.db_path.with_extension("identity.key");
         let id_key = crate::identity::IdKey::load_or_create(&key_path)
             .map_err(|e| rusqlite::Error::InvalidPath(std::path::PathBuf::from(e.to_string())))?;
@@ -490,6 +492,7 @@ impl Centre {
                 "estimate_judged": est["judged"],
                 "estimate_hit_rate": hit_rate,
                 "estimate_bias_min": est["bias_min"],
+                "bundle": snap["bundle"],
                 "printer": snap["printer"],
                 "printer_faults_today": faults_today,
                 "outbox_backlog": snap["outbox_backlog"],
@@ -1014,6 +1017,7 @@ pub fn router(centre: Arc<Centre>) -> Router {
             post(bookings::post_cancel),
         )
         .route("/api/v1/bookings/pull", post(bookings::post_pull))
+        .route("/api/v1/bundles/current", get(bundles::get_current))
         .fallback(|| async {
             refuse(
                 StatusCode::NOT_FOUND,

@@ -100,10 +100,13 @@ pub enum Command {
         #[arg(long)]
         screenshot: Option<PathBuf>,
     },
-    /// The centre's reference receiver and city dashboard.
+    /// The centre's reference receiver and city dashboard; with an action, the centre's update
+    /// bundles (`kiosk centre keygen`, `bundle`, `publish`).
     Centre {
         #[arg(long)]
-        config: PathBuf,
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        action: Option<CentreAction>,
     },
     /// Reporting to the centre.
     Report {
@@ -318,17 +321,70 @@ fn load_config(cli: &Cli) -> Result<Config> {
         Some(path) => Config::load(path).map_err(|e| anyhow!("invalid config:\n{e}"))?,
         None => Config::demo().map_err(|e| anyhow!("invalid embedded demo config:\n{e}"))?,
     };
+    // A bundle from the centre with a config runs instead of the one given (`crate::updates`).
+    if config.updates.public_key.is_some() {
+        let start = crate::updates::choose(&config.updates.dir, |p| {
+            Config::load(p).map(|_| ()).map_err(|e| e.to_string())
+        });
+        if let crate::updates::Start::Bundle { config: path, .. } = &start {
+            config = Config::load(path).map_err(|e| anyhow!("invalid config:\n{e}"))?;
+        }
+        let _ = crate::updates::STARTED.set(start);
+    }
     if let Some(db) = &cli.db {
         config.db_path = db.clone();
     }
     Ok(config)
 }
 
+#[derive(Subcommand, Debug)]
+pub enum CentreAction {
+    /// Make the centre's Ed25519 key pair for update bundles: <out>/centre-signing.key (keep
+    /// it off the network) and <out>/centre-signing.pub (each point's `[updates] public_key`).
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Sign a folder (config.toml, catalogue/, assistant/, guides/, voice/) as one bundle.
+    Bundle {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        version: String,
+        /// The private key file from `keygen`.
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Publish a signed bundle (checked against the public key first) to some points
+    /// (`--points a,b`: a rollout's first step) or to every point (`--all`). Needs --config.
+    Publish {
+        #[arg(long)]
+        bundle: PathBuf,
+        #[arg(long)]
+        public_key: PathBuf,
+        #[arg(long, value_delimiter = ',')]
+        points: Vec<String>,
+        #[arg(long)]
+        all: bool,
+    },
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::CheckConfig { files } => Ok(queue::check_config(&cli, files)),
         Command::Hub => roles::hub(load_config(&cli)?),
-        Command::Centre { config } => roles::centre(config),
+        Command::Centre { config, action } => match action {
+            None => roles::centre(
+                config
+                    .as_deref()
+                    .ok_or_else(|| anyhow!("kiosk centre needs --config <centre.toml>"))?,
+            ),
+            Some(a) => roles::centre_action(config.as_deref(), a),
+        },
         Command::Board {
             hub,
             windowed,

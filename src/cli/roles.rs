@@ -29,12 +29,17 @@ pub fn hub(config: Config) -> Result<ExitCode> {
     }
     app.ready("serving");
     let mut events = app.hub.subscribe();
+    let mut restart = false;
     app.block_on(async {
         let stop = crate::supervise::stop_signal();
         tokio::pin!(stop);
         loop {
             tokio::select! {
                 _ = &mut stop => break,
+                _ = crate::updates::RESTART.notified() => {
+                    restart = true;
+                    break;
+                }
                 e = events.recv() => match e {
                     Ok(e) => tracing::info!(
                         kind = %e.kind,
@@ -51,6 +56,10 @@ pub fn hub(config: Config) -> Result<ExitCode> {
         }
     });
     app.stop();
+    if restart {
+        tracing::info!("stopped for the update; the supervisor starts the new version");
+        return Ok(ExitCode::from(crate::updates::RESTART_EXIT));
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -85,6 +94,92 @@ pub fn centre(config: &Path) -> Result<ExitCode> {
         }
         anyhow::Ok(())
     })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kiosk centre keygen | bundle | publish`: the centre's update bundles.
+pub fn centre_action(config: Option<&Path>, action: &super::CentreAction) -> Result<ExitCode> {
+    use super::CentreAction;
+    let read = |p: &Path| {
+        std::fs::read_to_string(p).with_context(|| format!("{}: cannot read", p.display()))
+    };
+    match action {
+        CentreAction::Keygen { out } => {
+            let (private, public) = crate::bundle::keygen()?;
+            std::fs::create_dir_all(out)?;
+            let key = out.join("centre-signing.key");
+            if key.exists() {
+                anyhow::bail!(
+                    "{}: already there; a new key would strand every point that trusts the old one",
+                    key.display()
+                );
+            }
+            {
+                use std::io::Write;
+                use std::os::unix::fs::OpenOptionsExt;
+                let mut f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&key)?;
+                writeln!(f, "{private}")?;
+            }
+            std::fs::write(out.join("centre-signing.pub"), format!("{public}\n"))?;
+            println!(
+                "{} (private, mode 0600) and {}: put this line in every point's [updates] public_key:\n{public}",
+                key.display(),
+                out.join("centre-signing.pub").display()
+            );
+        }
+        CentreAction::Bundle {
+            dir,
+            version,
+            key,
+            out,
+            note,
+        } => {
+            let signed = crate::bundle::make(dir, version, note, &read(key)?)?;
+            std::fs::write(out, serde_json::to_vec(&signed)?)?;
+            println!(
+                "{}: bundle {version}, signed by key {}",
+                out.display(),
+                signed.key_id
+            );
+        }
+        CentreAction::Publish {
+            bundle,
+            public_key,
+            points,
+            all,
+        } => {
+            let config = config.ok_or_else(|| anyhow!("publish needs --config <centre.toml>"))?;
+            let c = crate::centre::CentreConfig::load(config).map_err(|e| anyhow!(e))?;
+            if *all != points.is_empty() {
+                anyhow::bail!("say where: --points a,b (a rollout's first step) or --all");
+            }
+            for p in points {
+                if !c.point.iter().any(|k| &k.path == p) {
+                    anyhow::bail!("{}: no [[point]] \"{p}\"", config.display());
+                }
+            }
+            let body = std::fs::read(bundle).with_context(|| bundle.display().to_string())?;
+            let key = crate::bundle::parse_public_key(&read(public_key)?)?;
+            let verified = crate::bundle::verify(&body, &key)
+                .map_err(|e| anyhow!("{}: refused: {e}", bundle.display()))?;
+            let centre = crate::centre::Centre::open(&c)?;
+            let targets = (!points.is_empty()).then_some(points.as_slice());
+            centre.publish_bundle(&verified, &body, &crate::bundle::key_id(&key), targets)?;
+            println!(
+                "bundle {} published to {}",
+                verified.manifest.version,
+                if *all {
+                    "every point".to_string()
+                } else {
+                    points.join(", ")
+                }
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

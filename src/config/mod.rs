@@ -122,6 +122,27 @@ pub struct BookingsConfig {
     pub window: crate::domain::CheckInWindow,
 }
 
+/// `[updates]`: bundles the centre signs (`crate::bundle`), pulled over the reporting link and
+/// installed by `crate::updates`. Off without a public key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdatesConfig {
+    /// The centre's Ed25519 public key (base64 of 32 bytes, `kiosk centre keygen`).
+    pub public_key: Option<String>,
+    /// Where bundles are installed (versions, the current one, the previous one).
+    pub dir: PathBuf,
+    pub pull_seconds: u64,
+}
+
+impl Default for UpdatesConfig {
+    fn default() -> Self {
+        UpdatesConfig {
+            public_key: None,
+            dir: PathBuf::from("kiosk-data/updates"),
+            pull_seconds: 300,
+        }
+    }
+}
+
 impl Default for BookingsConfig {
     fn default() -> Self {
         BookingsConfig {
@@ -256,6 +277,8 @@ pub struct Config {
     pub rating: RatingConfig,
     /// Numbers booked online (`[bookings]`).
     pub bookings: BookingsConfig,
+    /// Signed update bundles from the centre (`[updates]`).
+    pub updates: UpdatesConfig,
     /// The identity-card / QR scanner (`[scanner]`).
     pub scanner: ScannerConfig,
     /// The key identity numbers are hashed with, outside the database (`[quota] id_key_file`;
@@ -1016,6 +1039,22 @@ fn read_config(
             problems,
         );
     }
+    let mut updates = UpdatesConfig::default();
+    if let Some(mut t) = root.table("updates", false, problems) {
+        if let Some((k, span)) = t.spanned_string("public_key", false, problems) {
+            match crate::bundle::parse_public_key(&k) {
+                Ok(_) => updates.public_key = Some(k.trim().to_string()),
+                Err(e) => problems.at(&span, &t.key_path("public_key"), e.to_string()),
+            }
+        }
+        if let Some(d) = t.string("dir", false, problems) {
+            updates.dir = PathBuf::from(d);
+        }
+        if let Some(n) = t.integer("pull_seconds", false, 10, 86_400, problems) {
+            updates.pull_seconds = n as u64;
+        }
+        t.finish(&["public_key", "dir", "pull_seconds"], problems);
+    }
     let mut scanner = ScannerConfig::default();
     if let Some(mut t) = root.table("scanner", false, problems) {
         if let Some(d) = t.string("device", false, problems) {
@@ -1234,6 +1273,7 @@ fn read_config(
             "quota",
             "rating",
             "bookings",
+            "updates",
             "scanner",
             "printer",
             "kiosk",
@@ -1259,6 +1299,7 @@ fn read_config(
         quota_retention_days,
         rating,
         bookings,
+        updates,
         scanner,
         id_key_file,
         printer: printer?,

@@ -126,6 +126,17 @@ vocabulary! {
         BookingReleased = "booking_released",
         /// A booking the centre no longer lists (cancelled there) was dropped at the point.
         BookingCancelled = "booking_cancelled",
+        /// An update bundle from the centre was refused (`detail`: version when known, reason):
+        /// tampered, cut short, another key, or a config that does not pass the checks.
+        BundleRefused = "bundle_refused",
+        /// A bundle verified and was installed (`detail`: version, previous); it runs from the
+        /// next start.
+        BundleInstalled = "bundle_installed",
+        /// A bundle's first start went well for a minute: it is the one kept (`detail`: version).
+        BundleApplied = "bundle_applied",
+        /// A bundle did not start (or its config did not load): the previous one runs again
+        /// (`detail`: from, to, reason).
+        BundleRolledBack = "bundle_rolled_back",
     }
 }
 
@@ -155,6 +166,14 @@ impl EventKind {
         EventKind::Printed,
         EventKind::PrinterFault,
         EventKind::PrinterWarning,
+    ];
+
+    /// What the point's updater records (`crate::updates`).
+    pub const UPDATES: &'static [EventKind] = &[
+        EventKind::BundleRefused,
+        EventKind::BundleInstalled,
+        EventKind::BundleApplied,
+        EventKind::BundleRolledBack,
     ];
 
     /// What the LAN API records on its own account (not a device's report).

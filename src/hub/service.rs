@@ -1004,7 +1004,10 @@ impl QueueService {
         ticket: Option<&Ticket>,
         detail: serde_json::Value,
     ) -> Result<Event, QueueError> {
-        if !kind.is_device() && !EventKind::SECURITY.contains(&kind) {
+        if !kind.is_device()
+            && !EventKind::SECURITY.contains(&kind)
+            && !EventKind::UPDATES.contains(&kind)
+        {
             return Err(QueueError::UnknownEventKind {
                 kind: kind.to_string(),
                 known: EventKind::list(EventKind::DEVICE),

@@ -131,6 +131,9 @@ pub struct Snapshot {
     /// Every waiting ticket's place and wait now (codes only), for the ticket's phone page.
     #[serde(default)]
     pub queue: Vec<crate::hub::service::Queued>,
+    /// The centre's update bundle installed here (`crate::updates`), if any.
+    #[serde(default)]
+    pub bundle: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -262,6 +265,11 @@ pub fn snapshot(
         hours: hour_figures(&tickets, &config.site.timezone),
         estimate: estimate_figures(&tickets, &estimates),
         queue,
+        bundle: config
+            .updates
+            .public_key
+            .as_ref()
+            .and_then(|_| crate::updates::current(&config.updates.dir)),
     })
 }
 

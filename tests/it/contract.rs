@@ -180,7 +180,7 @@ async fn the_hub_and_the_receiver_do_what_their_contracts_say() {
         "docs/centre-openapi.yaml",
         cport,
         "point-token-0123456789",
-        &["/api/v1/reports"],
+        &["/api/v1/reports", "/api/v1/bundles/current"],
         dir.path(),
     );
     fuzz(

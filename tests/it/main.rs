@@ -21,3 +21,4 @@ mod rating;
 mod reporting;
 mod theme;
 mod translations;
+mod updates;
