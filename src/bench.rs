@@ -300,11 +300,16 @@ impl fmt::Display for UiBench {
 
 /// Resident set size of this process, from /proc (Linux).
 pub fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+    proc_status_mb("self", "VmRSS:")
+}
+
+/// A memory line of /proc/<pid>/status, MB (0 when unreadable).
+fn proc_status_mb(pid: &str, field: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
@@ -432,10 +437,30 @@ impl fmt::Display for ReportBench {
     }
 }
 
+/// A synthetic `issued` event of a load-generating point.
+fn issued_event(
+    site: &crate::report::WireSite,
+    instance: &str,
+    seq: i64,
+    detail: Option<serde_json::Value>,
+) -> crate::report::WireEvent {
+    crate::report::WireEvent {
+        key: format!("{}:{instance}:{seq}", site.path()),
+        seq,
+        at: chrono::Utc::now(),
+        kind: "issued".into(),
+        ticket: Some(format!("A{:03}", seq % 1000)),
+        service: Some("ho-tich".into()),
+        counter: None,
+        priority_group: None,
+        detail,
+    }
+}
+
 /// Drain a large backlog to the reference receiver, and load the receiver from many points.
 pub fn bench_report(config: &Config, backlog: usize, points: usize) -> Result<ReportBench> {
     use crate::centre::{Centre, CentreConfig, PointConfig};
-    use crate::report::{Report, SCHEMA, Sender, WireEvent, WireSite};
+    use crate::report::{Report, SCHEMA, Sender, WireSite};
 
     let dir = temp_dir("report")?;
     let runtime = tokio::runtime::Runtime::new()?;
@@ -524,17 +549,7 @@ pub fn bench_report(config: &Config, backlog: usize, points: usize) -> Result<Re
                     let events = (0..per_point)
                         .map(|k| {
                             let seq = (b * per_point + k + 1) as i64;
-                            WireEvent {
-                                key: format!("{}:bench:{seq}", site.path()),
-                                seq,
-                                at: chrono::Utc::now(),
-                                kind: "issued".into(),
-                                ticket: Some(format!("A{:03}", seq % 1000)),
-                                service: Some("ho-tich".into()),
-                                counter: None,
-                                priority_group: None,
-                                detail: None,
-                            }
+                            issued_event(&site, "bench", seq, None)
                         })
                         .collect();
                     let report = Report {
@@ -584,6 +599,246 @@ pub fn bench_report(config: &Config, backlog: usize, points: usize) -> Result<Re
         ingest_events,
         ingest_secs,
         ingest_events_per_s: ingest_events as f64 / ingest_secs,
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct CityBench {
+    pub points: usize,
+    pub seconds: f64,
+    pub reports: usize,
+    pub events: usize,
+    pub failed: usize,
+    pub reports_per_s: f64,
+    pub events_per_s: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    /// The receiver process's peak resident memory (VmHWM).
+    pub receiver_peak_mb: f64,
+    pub receiver_db_mb: f64,
+}
+
+impl fmt::Display for CityBench {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} points, a snapshot each every 30 s with their events, for {:.0} s, against one receiver (SQLite):",
+            self.points, self.seconds
+        )?;
+        writeln!(
+            f,
+            "  {} reports ({:.0}/s), {} events ({:.0}/s), {} failed; request p50 {:.1} ms, p99 {:.1} ms, max {:.0} ms",
+            self.reports,
+            self.reports_per_s,
+            self.events,
+            self.events_per_s,
+            self.failed,
+            self.p50_ms,
+            self.p99_ms,
+            self.max_ms
+        )?;
+        writeln!(
+            f,
+            "  receiver peak memory {:.0} MB, database {:.0} MB",
+            self.receiver_peak_mb, self.receiver_db_mb
+        )
+    }
+}
+
+/// The city in steady state: every point posts a report every 30 s (starts spread over the
+/// first 30 s), each with a snapshot of six queues and a dozen waiting tickets and the events
+/// its day's rate makes in 30 s (spread over 8 opening hours), to a `kiosk centre` process of
+/// this binary on loopback.
+pub fn bench_city(points: usize, seconds: u64, events_per_day: usize) -> Result<CityBench> {
+    use crate::report::{Report, SCHEMA, ServiceSnapshot, Snapshot, WireSite};
+    use std::time::Duration;
+    let dir = temp_dir("city")?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut toml = format!(
+        "listen = \"127.0.0.1:{port}\"\ndb_path = \"{}\"\nmax_body_bytes = 8388608\n",
+        dir.join("centre.sqlite").display()
+    );
+    for i in 0..points {
+        toml.push_str(&format!(
+            "[[point]]\npath = \"hn.ttpvhcc/b{:02}/p{i:04}\"\ntoken = \"city-point-token-{i:04}\"\n",
+            i % 12
+        ));
+    }
+    std::fs::write(dir.join("centre.toml"), toml)?;
+    let mut receiver = std::process::Command::new(std::env::current_exe()?)
+        .args(["centre", "--config"])
+        .arg(dir.join("centre.toml"))
+        .env("RUST_LOG", "warn")
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let up = runtime.block_on(async {
+        for _ in 0..200 {
+            if client.get(format!("{base}/healthz")).send().await.is_ok() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    });
+    if !up {
+        let _ = receiver.kill();
+        return Err(anyhow::anyhow!("the receiver did not come up"));
+    }
+    // Events a point makes in 30 s of an 8-hour day.
+    let per_report = (events_per_day as f64 * 30.0 / (8.0 * 3600.0)).ceil() as usize;
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let t0 = Instant::now();
+    let results: Vec<(usize, usize, Vec<f64>)> = runtime.block_on(async {
+        let mut tasks = Vec::new();
+        for i in 0..points {
+            let (client, url) = (client.clone(), format!("{base}/api/v1/reports"));
+            tasks.push(tokio::spawn(async move {
+                let site = WireSite {
+                    centre: "hn.ttpvhcc".into(),
+                    branch: format!("b{:02}", i % 12),
+                    id: format!("p{i:04}"),
+                    name_vi: format!("Điểm {i}"),
+                    name_en: format!("Point {i}"),
+                };
+                let services: Vec<ServiceSnapshot> = [
+                    "ho-tich",
+                    "chung-thuc",
+                    "cu-tru",
+                    "dat-dai",
+                    "xa-hoi",
+                    "tong-hop",
+                ]
+                .iter()
+                .map(|s| ServiceSnapshot {
+                    service: s.to_string(),
+                    waiting: 2,
+                    called_today: 40,
+                    served_today: 38,
+                    no_show_today: 2,
+                    wait_avg_1h_s: Some(600.0),
+                    wait_p90_1h_s: Some(1100.0),
+                    wait_new_low_min: Some(10),
+                    wait_new_high_min: Some(26),
+                    counters_open: 2,
+                })
+                .collect();
+                let queue: Vec<crate::hub::service::Queued> = (0..12)
+                    .map(|k| crate::hub::service::Queued {
+                        code: format!("A{k:03}"),
+                        service: "ho-tich".into(),
+                        ahead: k,
+                        wait_low_min: Some(k * 3),
+                        wait_high_min: Some(k * 8 + 1),
+                    })
+                    .collect();
+                // Spread the points' starts over the first interval.
+                tokio::time::sleep(Duration::from_millis(
+                    (i as u64 * 30_000.min(seconds * 1000)) / points.max(1) as u64,
+                ))
+                .await;
+                let (mut sent, mut failed, mut lat) = (0usize, 0usize, Vec::new());
+                let mut seq = 0i64;
+                let mut next = Instant::now();
+                while Instant::now() < deadline {
+                    let events = (0..per_report)
+                        .map(|_| {
+                            seq += 1;
+                            let detail = serde_json::json!({ "channel": "kiosk", "ahead": 3 });
+                            issued_event(&site, "city", seq, Some(detail))
+                        })
+                        .collect();
+                    let report = Report {
+                        schema: SCHEMA.into(),
+                        site: site.clone(),
+                        sent_at: chrono::Utc::now(),
+                        snapshot: Some(Snapshot {
+                            at: chrono::Utc::now(),
+                            service_day: chrono::Utc::now().date_naive(),
+                            services: services.clone(),
+                            counters_open: 5,
+                            printer: Some("ready".into()),
+                            outbox_backlog: 0,
+                            software_version: "bench".into(),
+                            uptime_s: 1,
+                            hours: Vec::new(),
+                            estimate: None,
+                            queue: queue.clone(),
+                            bundle: None,
+                        }),
+                        events,
+                    };
+                    let t = Instant::now();
+                    let ok = client
+                        .post(&url)
+                        .bearer_auth(format!("city-point-token-{i:04}"))
+                        .json(&report)
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status().is_success());
+                    lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                    if ok {
+                        sent += 1;
+                    } else {
+                        failed += 1;
+                    }
+                    next += Duration::from_secs(30);
+                    if next >= deadline {
+                        break;
+                    }
+                    tokio::time::sleep_until(next.into()).await;
+                }
+                (sent, failed, lat)
+            }));
+        }
+        let mut out = Vec::new();
+        for t in tasks {
+            if let Ok(r) = t.await {
+                out.push(r);
+            }
+        }
+        out
+    });
+    let secs = t0.elapsed().as_secs_f64();
+    let peak = proc_status_mb(&receiver.id().to_string(), "VmHWM:");
+    let _ = receiver.kill();
+    let _ = receiver.wait();
+    let db_mb = ["centre.sqlite", "centre.sqlite-wal"]
+        .iter()
+        .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
+        .map(|m| m.len() as f64 / 1_048_576.0)
+        .sum();
+    let reports: usize = results.iter().map(|r| r.0).sum();
+    let failed: usize = results.iter().map(|r| r.1).sum();
+    let mut lat: Vec<f64> = results.into_iter().flat_map(|r| r.2).collect();
+    lat.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        lat.get(((lat.len() as f64 - 1.0) * p).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(CityBench {
+        points,
+        seconds: secs,
+        reports,
+        events: reports * per_report,
+        failed,
+        reports_per_s: reports as f64 / secs,
+        events_per_s: (reports * per_report) as f64 / secs,
+        p50_ms: q(0.5),
+        p99_ms: q(0.99),
+        max_ms: lat.last().copied().unwrap_or(0.0),
+        receiver_peak_mb: peak,
+        receiver_db_mb: db_mb,
     })
 }
 

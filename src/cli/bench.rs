@@ -21,6 +21,15 @@ pub fn run(config: &Config, what: &BenchWhat) -> Result<ExitCode> {
             let report = crate::bench::bench_report(config, *events, *points)?;
             print_result(&report, *json, ToString::to_string)
         }
+        BenchWhat::City {
+            points,
+            seconds,
+            events_per_day,
+            json,
+        } => {
+            let report = crate::bench::bench_city(*points, *seconds, *events_per_day)?;
+            print_result(&report, *json, ToString::to_string)
+        }
         BenchWhat::Board {
             clients,
             calls,

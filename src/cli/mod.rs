@@ -275,6 +275,20 @@ pub enum BenchWhat {
         #[arg(long)]
         json: bool,
     },
+    /// The city at scale: `points` points each sending a snapshot every 30 s with their events,
+    /// for `seconds`, against a receiver in its own process (`kiosk centre`): reports/s,
+    /// events/s, request latency, the receiver's memory.
+    City {
+        #[arg(long, default_value_t = 3321)]
+        points: usize,
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Events a point makes in a day (a busy ward: ~200 tickets, ~5 events each).
+        #[arg(long, default_value_t = 1000)]
+        events_per_day: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// A clerk's call reaching lobby boards: HTTP call-next -> SSE event, with many boards.
     Board {
         #[arg(long, default_value_t = 100)]

@@ -286,3 +286,31 @@ fn a_simulated_day_scores_every_estimator_and_draws_its_chart() {
         "the same seed gives the same day"
     );
 }
+
+/// `kiosk bench city` runs end to end against its own receiver process (its figures are for the
+/// closing note, not asserted): every report of a few points is taken and counted once.
+#[test]
+fn the_city_benchmark_runs_against_a_receiver_process() {
+    let out = Command::new(kiosk_bin())
+        .args([
+            "bench",
+            "city",
+            "--points",
+            "20",
+            "--seconds",
+            "3",
+            "--json",
+        ])
+        .env_remove("KIOSK_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["failed"], 0, "{v}");
+    assert_eq!(v["reports"], 20, "one report each in 3 s: {v}");
+    assert!(v["receiver_peak_mb"].as_f64().unwrap() > 1.0, "{v}");
+}
