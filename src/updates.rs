@@ -89,7 +89,28 @@ fn check_contents(staged: &Path, v: &Verified, public_key: &str) -> Result<(), S
                 .map_err(|e| format!("{path}: not JSON: {e}"))?;
         }
     }
+    // A catalogue is the whole catalogue: it must read as the national portal's records.
+    let catalogue = staged.join("catalogue");
+    if catalogue.is_dir() {
+        crate::catalogue::import::read_procedures(&catalogue)
+            .map_err(|e| format!("catalogue: {e}"))?;
+    }
     Ok(())
+}
+
+/// The catalogue a start should load into the store: the first start of a version that carries
+/// one, or the version rolled back to. (Rolling back to the config given keeps the store's.)
+pub fn catalogue_to_import(dir: &Path, start: &Start) -> Option<PathBuf> {
+    let version = match start {
+        Start::Bundle {
+            version,
+            trial: true,
+            ..
+        } => version,
+        Start::RolledBack { to: Some(v), .. } => v,
+        _ => return None,
+    };
+    Some(version_dir(dir, version).join("catalogue")).filter(|d| d.is_dir())
 }
 
 /// Verify and install a bundle's bytes. `public_key` is `[updates] public_key` (base64).

@@ -336,17 +336,35 @@ fn load_config(cli: &Cli) -> Result<Config> {
         None => Config::demo().map_err(|e| anyhow!("invalid embedded demo config:\n{e}"))?,
     };
     // A bundle from the centre with a config runs instead of the one given (`crate::updates`).
+    let mut start = None;
     if config.updates.public_key.is_some() {
-        let start = crate::updates::choose(&config.updates.dir, |p| {
+        let s = crate::updates::choose(&config.updates.dir, |p| {
             Config::load(p).map(|_| ()).map_err(|e| e.to_string())
         });
-        if let crate::updates::Start::Bundle { config: path, .. } = &start {
+        let updates_dir = config.updates.dir.clone();
+        if let crate::updates::Start::Bundle { config: path, .. } = &s {
             config = Config::load(path).map_err(|e| anyhow!("invalid config:\n{e}"))?;
         }
-        let _ = crate::updates::STARTED.set(start);
+        start = Some((updates_dir, s));
     }
     if let Some(db) = &cli.db {
         config.db_path = db.clone();
+    }
+    if let Some((dir, s)) = start {
+        // Its catalogue goes into the store before anything reads it (one transaction).
+        if let Some(catalogue) = crate::updates::catalogue_to_import(&dir, &s) {
+            let mut store = crate::store::Store::open(&config.db_path)?;
+            match crate::catalogue::import::import_dir(&mut store, &catalogue) {
+                Ok(r) => tracing::info!(
+                    added = r.added.len(),
+                    changed = r.changed.len(),
+                    removed = r.removed.len(),
+                    "the update's catalogue is in the store"
+                ),
+                Err(e) => tracing::error!(error = %e, "the update's catalogue was not imported"),
+            }
+        }
+        let _ = crate::updates::STARTED.set(s);
     }
     Ok(config)
 }

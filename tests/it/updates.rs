@@ -75,7 +75,22 @@ async fn bundles_are_signed_published_pulled_verified_installed_and_rolled_back(
         .mode();
     assert_eq!(mode & 0o777, 0o600, "the private key is the owner's only");
     let db = d.join("point.sqlite");
-    source(d, "v1", public, &db, "");
+    let v1_src = source(d, "v1", public, &db, "");
+    // Three real procedures of the national catalogue (loaded by path; in the temp dir only).
+    let tthc = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/tthc/bo-tu-phap");
+    std::fs::create_dir_all(v1_src.join("catalogue")).unwrap();
+    let mut names: Vec<_> = std::fs::read_dir(&tthc)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    for p in names
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .take(3)
+    {
+        std::fs::copy(p, v1_src.join("catalogue").join(p.file_name().unwrap())).unwrap();
+    }
     kiosk(
         &[
             "centre",
@@ -163,6 +178,11 @@ async fn bundles_are_signed_published_pulled_verified_installed_and_rolled_back(
             .join("guides/moi.md")
             .exists()
     );
+    // Its catalogue goes into the store on this first start.
+    let catalogue = kiosk::updates::catalogue_to_import(&updates, &start).expect("a catalogue");
+    let mut store = kiosk::store::Store::open(&d.join("catalogue.sqlite")).unwrap();
+    let imported = kiosk::catalogue::import::import_dir(&mut store, &catalogue).unwrap();
+    assert_eq!(imported.added.len(), 3, "{imported:?}");
 
     // Refused, each with its reason, and nothing of them written.
     let before: Vec<_> = std::fs::read_dir(updates.join("versions"))
@@ -204,6 +224,35 @@ async fn bundles_are_signed_published_pulled_verified_installed_and_rolled_back(
         text.replace(&format!("[updates]\npublic_key = \"{public}\"\n"), ""),
     )
     .unwrap();
+    let badcat = source(d, "badcat", public, &db, "");
+    std::fs::create_dir_all(badcat.join("catalogue")).unwrap();
+    std::fs::write(
+        badcat.join("catalogue/x.json"),
+        "{\"not\": \"a procedure\"}",
+    )
+    .unwrap();
+    kiosk(
+        &[
+            "centre",
+            "bundle",
+            "--dir",
+            "badcat",
+            "--version",
+            "2026.12.02-4",
+            "--key",
+            "keys/centre-signing.key",
+            "--out",
+            "badcat.bundle",
+        ],
+        d,
+    );
+    let r = kiosk::updates::install(
+        &updates,
+        &std::fs::read(d.join("badcat.bundle")).unwrap(),
+        public,
+    )
+    .unwrap_err();
+    assert!(r.reason.starts_with("catalogue:"), "{}", r.reason);
     let cut = &v1[..v1.len() - 40];
     for (what, bytes, key, want) in [
         (
