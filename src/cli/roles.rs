@@ -243,6 +243,34 @@ pub fn kiosk(
             let _ = slint::quit_event_loop();
         });
     });
+    // A new update installed: restart on it once the screen is back at the start with nothing
+    // in hand (no citizen's session is cut), checked every 2 s.
+    let restart = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let (restart, weak) = (std::sync::Arc::clone(&restart), ui.window.as_weak());
+        app.runtime().spawn(async move {
+            crate::updates::RESTART.notified().await;
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                let (flag, weak) = (std::sync::Arc::clone(&restart), weak.clone());
+                let asked = slint::invoke_from_event_loop(move || {
+                    let Some(w) = weak.upgrade() else { return };
+                    let k = w.global::<crate::ui::KioskAdapter>();
+                    let idle = k.get_page() == crate::ui::Page::Welcome
+                        && k.get_idle_warning() == 0
+                        && !k.get_no_paper()
+                        && !w.global::<crate::ui::ServicesAdapter>().get_busy();
+                    if idle {
+                        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                        let _ = slint::quit_event_loop();
+                    }
+                });
+                if asked.is_err() || restart.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
+            }
+        });
+    }
     let t0 = started;
     let notifier = crate::supervise::Notifier::from_env();
     slint::Timer::single_shot(std::time::Duration::ZERO, move || {
@@ -256,6 +284,10 @@ pub fn kiosk(
     drop(ui);
     app.stop();
     result?;
+    if restart.load(std::sync::atomic::Ordering::SeqCst) {
+        tracing::info!("stopped at a quiet moment for the update; the supervisor starts it");
+        return Ok(ExitCode::from(crate::updates::RESTART_EXIT));
+    }
     Ok(ExitCode::SUCCESS)
 }
 
