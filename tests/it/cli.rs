@@ -224,16 +224,7 @@ fn tickets_and_calls_from_another_process_reach_the_running_hubs_listeners() {
 /// both latencies; its figures are for the closing notes, not asserted here.
 #[test]
 fn the_scan_benchmark_checks_in_every_scan() {
-    let out = Command::new(kiosk_bin())
-        .args(["bench", "scan", "--n", "10", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = bench_json(&["scan", "--n", "10"]);
     assert_eq!(v["scan_to_spooled"]["n"], 10);
     assert_eq!(
         (v["by_code"].as_u64(), v["by_card"].as_u64()),
@@ -291,26 +282,25 @@ fn a_simulated_day_scores_every_estimator_and_draws_its_chart() {
 /// closing note, not asserted): every report of a few points is taken and counted once.
 #[test]
 fn the_city_benchmark_runs_against_a_receiver_process() {
+    let v = bench_json(&["city", "--points", "20", "--seconds", "3"]);
+    assert_eq!(v["failed"], 0, "{v}");
+    assert_eq!(v["reports"], 20, "one report each in 3 s: {v}");
+    assert!(v["receiver_peak_mb"].as_f64().unwrap() > 1.0, "{v}");
+}
+
+/// `kiosk bench <args> --json` on the embedded demo: its JSON, or the test fails with stderr.
+fn bench_json(args: &[&str]) -> serde_json::Value {
     let out = Command::new(kiosk_bin())
-        .args([
-            "bench",
-            "city",
-            "--points",
-            "20",
-            "--seconds",
-            "3",
-            "--json",
-        ])
+        .arg("bench")
+        .args(args)
+        .arg("--json")
         .env_remove("KIOSK_CONFIG")
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "{}",
+        "kiosk bench {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["failed"], 0, "{v}");
-    assert_eq!(v["reports"], 20, "one report each in 3 s: {v}");
-    assert!(v["receiver_peak_mb"].as_f64().unwrap() > 1.0, "{v}");
+    serde_json::from_slice(&out.stdout).unwrap()
 }
