@@ -486,6 +486,7 @@ pub fn bench_report(config: &Config, backlog: usize, points: usize) -> Result<Re
         ticket_stale_after_seconds: 75,
         tls: None,
         behind_tls_proxy: false,
+        store: None,
     };
     let centre = Arc::new(Centre::open(&centre_cfg)?);
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;

@@ -803,6 +803,7 @@ fn start_centre(kiosk: &Kiosk, dir: &Path) -> (String, tokio::sync::oneshot::Sen
         ticket_stale_after_seconds: 75,
         tls: None,
         behind_tls_proxy: false,
+        store: None,
         point: vec![kiosk::centre::PointConfig {
             path: "hn.ttpvhcc/cn-07/demo".into(),
             token: "ui-test-point-token".into(),

@@ -10,15 +10,16 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Json;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
-use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
+use super::store::{Serial, StoreError};
 use super::{Centre, Refusal, blocking, point_of, refuse};
 use crate::domain::booking::{BOOKING_QR_PREFIX, display_booking_code, make_booking_code};
 use crate::identity::IdKey;
 use crate::report::bookings::{
     OfferedService, PULL_DAYS, PULL_SCHEMA, PullAnswer, PullRequest, WireBooking,
 };
+use crate::vals;
 
 /// `[booking]` in the centre's config: the slots offered at every point.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -118,6 +119,9 @@ CREATE INDEX IF NOT EXISTS bookings_by_point ON bookings (point, day, state);
 CREATE INDEX IF NOT EXISTS bookings_by_citizen ON bookings (day, citizen_key, state);
 "#;
 
+/// The advisory lock every booking transaction takes (PostgreSQL; SQLite's are serial).
+const BOOKING_LOCK: i64 = 0x6b69_6f73_6b01;
+
 fn tz() -> chrono_tz::Tz {
     chrono_tz::Asia::Ho_Chi_Minh
 }
@@ -193,11 +197,11 @@ pub enum BookingRefused {
     SlotFull,
     BadCitizenId(String),
     Quota(String),
-    Storage(rusqlite::Error),
+    Storage(StoreError),
 }
 
-impl From<rusqlite::Error> for BookingRefused {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<StoreError> for BookingRefused {
+    fn from(e: StoreError) -> Self {
         BookingRefused::Storage(e)
     }
 }
@@ -288,37 +292,42 @@ fn random_digits() -> [u8; 9] {
 }
 
 impl Centre {
-    fn offer(&self, point: &str) -> Result<Option<BookablePoint>, rusqlite::Error> {
-        let row: Option<(String, String, String)> = self
-            .lock()
-            .query_row(
+    fn offer(&self, point: &str) -> Result<Option<BookablePoint>, StoreError> {
+        let row = self.store.run(|s| {
+            s.row(
                 "SELECT name_vi, name_en, services FROM offers WHERE point = ?1",
-                [point],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                vals![point],
             )
-            .optional()?;
-        Ok(row.map(|(vi, en, services)| BookablePoint {
-            path: point.to_string(),
-            name_vi: vi,
-            name_en: en,
-            services: serde_json::from_str(&services).unwrap_or_default(),
-        }))
+        })?;
+        row.map(|r| {
+            Ok(BookablePoint {
+                path: point.to_string(),
+                name_vi: r.text(0)?,
+                name_en: r.text(1)?,
+                services: serde_json::from_str(&r.text(2)?).unwrap_or_default(),
+            })
+        })
+        .transpose()
     }
 
     /// Points that announced what they offer, for the booking page.
-    pub fn bookable_points(&self) -> Result<Vec<BookablePoint>, rusqlite::Error> {
-        let conn = self.lock();
-        let mut stmt =
-            conn.prepare("SELECT point, name_vi, name_en, services FROM offers ORDER BY point")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(BookablePoint {
-                path: r.get(0)?,
-                name_vi: r.get(1)?,
-                name_en: r.get(2)?,
-                services: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default(),
-            })
+    pub fn bookable_points(&self) -> Result<Vec<BookablePoint>, StoreError> {
+        let rows = self.store.run(|s| {
+            s.rows(
+                "SELECT point, name_vi, name_en, services FROM offers ORDER BY point",
+                &[],
+            )
         })?;
-        rows.collect()
+        rows.iter()
+            .map(|r| {
+                Ok(BookablePoint {
+                    path: r.text(0)?,
+                    name_vi: r.text(1)?,
+                    name_en: r.text(2)?,
+                    services: serde_json::from_str(&r.text(3)?).unwrap_or_default(),
+                })
+            })
+            .collect()
     }
 
     fn day_in_range(&self, day: NaiveDate, now: DateTime<Utc>) -> Result<(), BookingRefused> {
@@ -348,16 +357,17 @@ impl Centre {
             return Err(BookingRefused::UnknownService(service.to_string()));
         }
         self.day_in_range(day, now)?;
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT slot_start, COUNT(*) FROM bookings WHERE point = ?1 AND service = ?2 \
-             AND day = ?3 AND state = 'booked' GROUP BY slot_start",
-        )?;
-        let taken: std::collections::HashMap<i64, u32> = stmt
-            .query_map(params![point, service, day.to_string()], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?
-            .collect::<Result<_, _>>()?;
+        let rows = self.store.run(|s| {
+            s.rows(
+                "SELECT slot_start, COUNT(*) FROM bookings WHERE point = ?1 AND service = ?2 \
+                 AND day = ?3 AND state = 'booked' GROUP BY slot_start",
+                vals![point, service, day.to_string()],
+            )
+        })?;
+        let taken: std::collections::HashMap<i64, u32> = rows
+            .iter()
+            .map(|r| Ok((r.int(0)?, u32::try_from(r.int(1)?).unwrap_or(u32::MAX))))
+            .collect::<Result<_, StoreError>>()?;
         Ok(self
             .booking
             .slots()
@@ -416,84 +426,86 @@ impl Centre {
             .ok_or_else(|| BookingRefused::UnknownPoint(body.point.clone()))?;
         let point_hash = IdKey::for_bookings(&point_token).hash(&id);
         let day = body.day.to_string();
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let held: Vec<(String, String, i64)> = {
-            let mut stmt = tx.prepare_cached(
-                "SELECT code, service, slot_start FROM bookings WHERE day = ?1 \
-                 AND citizen_key = ?2 AND state = 'booked' ORDER BY slot_start",
-            )?;
-            stmt.query_map(params![day, citizen_key], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?
-            .collect::<Result<_, _>>()?
-        };
-        let describe = |(code, _, start): &(String, String, i64)| {
-            let at = DateTime::from_timestamp_millis(*start)
-                .unwrap_or_default()
-                .with_timezone(&tz());
-            format!(
-                "booking {} at {}",
-                display_booking_code(code),
-                at.format("%H:%M")
-            )
-        };
-        let same: Vec<String> = held
-            .iter()
-            .filter(|h| h.1 == body.service)
-            .map(describe)
-            .collect();
-        if held.len() as u32 >= self.booking.per_day {
-            return Err(BookingRefused::Quota(format!(
-                "this citizen already holds {} on {day}; the limit is {} a day",
-                held.iter().map(describe).collect::<Vec<_>>().join(", "),
-                self.booking.per_day
-            )));
-        }
-        if same.len() as u32 >= self.booking.per_service {
-            return Err(BookingRefused::Quota(format!(
-                "this citizen already holds {} for this service on {day}; the limit is {}",
-                same.join(", "),
-                self.booking.per_service
-            )));
-        }
-        let taken: u32 = tx.query_row(
-            "SELECT COUNT(*) FROM bookings WHERE point = ?1 AND service = ?2 AND slot_start = ?3 \
-             AND state = 'booked'",
-            params![body.point, body.service, slot_start.timestamp_millis()],
-            |r| r.get(0),
-        )?;
-        if taken >= self.booking.slot_capacity {
-            return Err(BookingRefused::SlotFull);
-        }
-        let mut code = make_booking_code(random_digits());
-        for _ in 0..20 {
-            let exists: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM bookings WHERE code = ?1)",
-                [&code],
-                |r| r.get(0),
-            )?;
-            if !exists {
-                break;
+        // The quota's check and the write must not interleave with another booking's, on
+        // any receiver: one lock for every booking transaction.
+        let code = self.store.tx(Serial::Lock(BOOKING_LOCK), |tx| {
+            let held: Vec<(String, String, i64)> = tx
+                .rows(
+                    "SELECT code, service, slot_start FROM bookings WHERE day = ?1 \
+                     AND citizen_key = ?2 AND state = 'booked' ORDER BY slot_start",
+                    vals![&day, &citizen_key],
+                )?
+                .iter()
+                .map(|r| Ok((r.text(0)?, r.text(1)?, r.int(2)?)))
+                .collect::<Result<_, StoreError>>()?;
+            let describe = |(code, _, start): &(String, String, i64)| {
+                let at = DateTime::from_timestamp_millis(*start)
+                    .unwrap_or_default()
+                    .with_timezone(&tz());
+                format!(
+                    "booking {} at {}",
+                    display_booking_code(code),
+                    at.format("%H:%M")
+                )
+            };
+            let same: Vec<String> = held
+                .iter()
+                .filter(|h| h.1 == body.service)
+                .map(describe)
+                .collect();
+            if held.len() as u32 >= self.booking.per_day {
+                return Err(BookingRefused::Quota(format!(
+                    "this citizen already holds {} on {day}; the limit is {} a day",
+                    held.iter().map(describe).collect::<Vec<_>>().join(", "),
+                    self.booking.per_day
+                )));
             }
-            code = make_booking_code(random_digits());
-        }
-        tx.execute(
-            "INSERT INTO bookings (code, point, service, day, slot_start, slot_end, booked_at, \
-             citizen_key, point_hash, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'booked')",
-            params![
-                code,
-                body.point,
-                body.service,
-                day,
-                slot_start.timestamp_millis(),
-                slot_end.timestamp_millis(),
-                now.timestamp_millis(),
-                citizen_key,
-                point_hash
-            ],
-        )?;
-        tx.commit()?;
+            if same.len() as u32 >= self.booking.per_service {
+                return Err(BookingRefused::Quota(format!(
+                    "this citizen already holds {} for this service on {day}; the limit is {}",
+                    same.join(", "),
+                    self.booking.per_service
+                )));
+            }
+            let taken = tx
+                .row(
+                    "SELECT COUNT(*) FROM bookings WHERE point = ?1 AND service = ?2 AND slot_start = ?3 \
+                     AND state = 'booked'",
+                    vals![&body.point, &body.service, slot_start.timestamp_millis()],
+                )?
+                .map(|r| r.int(0))
+                .transpose()?
+                .unwrap_or(0);
+            if taken >= i64::from(self.booking.slot_capacity) {
+                return Err(BookingRefused::SlotFull);
+            }
+            let mut code = make_booking_code(random_digits());
+            for _ in 0..20 {
+                if tx
+                    .row("SELECT 1 FROM bookings WHERE code = ?1", vals![&code])?
+                    .is_none()
+                {
+                    break;
+                }
+                code = make_booking_code(random_digits());
+            }
+            tx.exec(
+                "INSERT INTO bookings (code, point, service, day, slot_start, slot_end, booked_at, \
+                 citizen_key, point_hash, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'booked')",
+                vals![
+                    &code,
+                    &body.point,
+                    &body.service,
+                    &day,
+                    slot_start.timestamp_millis(),
+                    slot_end.timestamp_millis(),
+                    now.timestamp_millis(),
+                    &citizen_key,
+                    &point_hash
+                ],
+            )?;
+            Ok(code)
+        })?;
         let qr_text = format!("{BOOKING_QR_PREFIX}{code}");
         Ok(Booked {
             display_code: display_booking_code(&code),
@@ -519,58 +531,59 @@ impl Centre {
         code: &str,
         citizen_id: &str,
         now: DateTime<Utc>,
-    ) -> Result<bool, rusqlite::Error> {
+    ) -> Result<bool, StoreError> {
         let Ok(id) = crate::identity::normalise_citizen_id(citizen_id) else {
             return Ok(false);
         };
-        let n = self.lock().execute(
-            "UPDATE bookings SET state = 'cancelled', cancelled_at = ?3 \
-             WHERE code = ?1 AND citizen_key = ?2 AND state = 'booked'",
-            params![code, self.id_key.hash(&id), now.timestamp_millis()],
-        )?;
+        let n = self.store.run(|s| {
+            s.exec(
+                "UPDATE bookings SET state = 'cancelled', cancelled_at = ?3 \
+                 WHERE code = ?1 AND citizen_key = ?2 AND state = 'booked'",
+                vals![code, self.id_key.hash(&id), now.timestamp_millis()],
+            )
+        })?;
         Ok(n == 1)
     }
 
     /// A point's pull: its offer is recorded, its open bookings on the days asked returned.
-    pub fn pull(&self, point: &str, req: &PullRequest) -> Result<PullAnswer, rusqlite::Error> {
+    pub fn pull(&self, point: &str, req: &PullRequest) -> Result<PullAnswer, StoreError> {
         let to = req.from + Duration::days(i64::from(req.days.clamp(1, PULL_DAYS)) - 1);
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO offers (point, name_vi, name_en, services, at) VALUES (?1, ?2, ?3, ?4, ?5) \
-             ON CONFLICT (point) DO UPDATE SET name_vi = excluded.name_vi, \
-             name_en = excluded.name_en, services = excluded.services, at = excluded.at",
-            params![
-                point,
-                req.site.name_vi,
-                req.site.name_en,
-                serde_json::to_string(&req.services).unwrap_or_else(|_| "[]".into()),
-                Utc::now().timestamp_millis()
-            ],
-        )?;
-        let bookings = {
-            let mut stmt = tx.prepare_cached(
+        let rows = self.store.tx(Serial::No, |tx| {
+            tx.exec(
+                "INSERT INTO offers (point, name_vi, name_en, services, at) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (point) DO UPDATE SET name_vi = excluded.name_vi, \
+                 name_en = excluded.name_en, services = excluded.services, at = excluded.at",
+                vals![
+                    point,
+                    &req.site.name_vi,
+                    &req.site.name_en,
+                    serde_json::to_string(&req.services).unwrap_or_else(|_| "[]".into()),
+                    Utc::now().timestamp_millis()
+                ],
+            )?;
+            tx.rows(
                 "SELECT code, service, day, slot_start, slot_end, booked_at, point_hash \
                  FROM bookings WHERE point = ?1 AND day BETWEEN ?2 AND ?3 AND state = 'booked' \
                  ORDER BY slot_start, code",
-            )?;
-            let ms = |v: i64| DateTime::from_timestamp_millis(v).unwrap_or_default();
-            stmt.query_map(params![point, req.from.to_string(), to.to_string()], |r| {
-                let day: String = r.get(2)?;
+                vals![point, req.from.to_string(), to.to_string()],
+            )
+        })?;
+        let ms = |v: i64| DateTime::from_timestamp_millis(v).unwrap_or_default();
+        let bookings = rows
+            .iter()
+            .map(|r| {
                 Ok(WireBooking {
-                    code: r.get(0)?,
-                    service: r.get(1)?,
+                    code: r.text(0)?,
+                    service: r.text(1)?,
                     field: None,
-                    day: NaiveDate::parse_from_str(&day, "%Y-%m-%d").unwrap_or(req.from),
-                    slot_start: ms(r.get(3)?),
-                    slot_end: ms(r.get(4)?),
-                    booked_at: ms(r.get(5)?),
-                    citizen_hash: Some(r.get(6)?),
+                    day: NaiveDate::parse_from_str(&r.text(2)?, "%Y-%m-%d").unwrap_or(req.from),
+                    slot_start: ms(r.int(3)?),
+                    slot_end: ms(r.int(4)?),
+                    booked_at: ms(r.int(5)?),
+                    citizen_hash: Some(r.text(6)?),
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?
-        };
-        tx.commit()?;
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(PullAnswer {
             schema: PULL_SCHEMA.into(),
             point: point.to_string(),

@@ -10,10 +10,11 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use rusqlite::{OptionalExtension, params};
 use serde::Deserialize;
 
+use super::store::{Serial, StoreError};
 use super::{Centre, Refusal, blocking, point_of};
+use crate::vals;
 
 pub(super) const SCHEMA_SQL: &str = r#"
 CREATE TABLE IF NOT EXISTS bundles (
@@ -39,54 +40,54 @@ impl Centre {
         body: &[u8],
         key_id: &str,
         points: Option<&[String]>,
-    ) -> Result<usize, rusqlite::Error> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO bundles (version, body, key_id, note, published_at) VALUES (?1, ?2, ?3, ?4, ?5) \
-             ON CONFLICT (version) DO NOTHING",
-            params![
-                verified.manifest.version,
-                body,
-                key_id,
-                verified.manifest.note,
-                Utc::now().timestamp_millis()
-            ],
-        )?;
+    ) -> Result<usize, StoreError> {
         let targets: Vec<String> = match points {
             Some(p) => p.to_vec(),
             None => vec!["*".to_string()],
         };
-        let mut n = 0;
-        for p in &targets {
-            n += tx.execute(
-                "INSERT INTO rollout (point, version) VALUES (?1, ?2) \
-                 ON CONFLICT (point) DO UPDATE SET version = excluded.version",
-                params![p, verified.manifest.version],
+        self.store.tx(Serial::No, |tx| {
+            tx.exec(
+                "INSERT INTO bundles (version, body, key_id, note, published_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (version) DO NOTHING",
+                vals![
+                    &verified.manifest.version,
+                    body,
+                    key_id,
+                    &verified.manifest.note,
+                    Utc::now().timestamp_millis()
+                ],
             )?;
-        }
-        tx.commit()?;
-        Ok(n)
+            let mut n = 0;
+            for p in &targets {
+                n += tx.exec(
+                    "INSERT INTO rollout (point, version) VALUES (?1, ?2) \
+                     ON CONFLICT (point) DO UPDATE SET version = excluded.version",
+                    vals![p, &verified.manifest.version],
+                )? as usize;
+            }
+            Ok(n)
+        })
     }
 
     /// The bundle `point` should run: its own target, else the one for every point.
-    pub fn bundle_for(&self, point: &str) -> Result<Option<(String, Vec<u8>)>, rusqlite::Error> {
-        self.lock()
-            .query_row(
+    pub fn bundle_for(&self, point: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        self.store.run(|s| {
+            s.row(
                 "SELECT b.version, b.body FROM rollout r JOIN bundles b ON b.version = r.version \
-                 WHERE r.point IN (?1, '*') ORDER BY r.point = '*' LIMIT 1",
-                [point],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
+                 WHERE r.point IN (?1, '*') ORDER BY CASE WHEN r.point = '*' THEN 1 ELSE 0 END LIMIT 1",
+                vals![point],
+            )?
+            .map(|r| Ok((r.text(0)?, r.bytes(1)?)))
+            .transpose()
+        })
     }
 
     /// Every target: (point or '*', version).
-    pub fn rollout(&self) -> Result<Vec<(String, String)>, rusqlite::Error> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare("SELECT point, version FROM rollout ORDER BY point")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect()
+    pub fn rollout(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = self
+            .store
+            .run(|s| s.rows("SELECT point, version FROM rollout ORDER BY point", &[]))?;
+        rows.iter().map(|r| Ok((r.text(0)?, r.text(1)?))).collect()
     }
 }
 

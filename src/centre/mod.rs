@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Query, State};
@@ -13,13 +13,15 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::Deserialize;
 
 use crate::report::{Ack, Report, SCHEMA};
+use crate::vals;
+use store::{Engine, Serial, Store, StoreError};
 
 pub mod bookings;
 pub mod bundles;
+pub mod store;
 pub mod tls;
 pub mod track;
 pub use bookings::BookingRules;
@@ -50,7 +52,12 @@ pub struct ViewerConfig {
 #[serde(deny_unknown_fields)]
 pub struct CentreConfig {
     pub listen: String,
+    /// The SQLite file (the embedded default), unless `[store]` names another engine.
+    #[serde(default)]
     pub db_path: PathBuf,
+    /// `[store] engine = "postgres"`: one database several receivers share.
+    #[serde(default)]
+    pub store: Option<store::StoreConfig>,
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
     /// A point that has not reported for this long is shown as stale.
@@ -93,6 +100,15 @@ fn default_stale() -> i64 {
 }
 
 impl CentreConfig {
+    /// The key file of the booking quota's citizen hashes: `[store] identity_key_file`, else
+    /// beside the SQLite file.
+    pub fn identity_key_path(&self) -> PathBuf {
+        self.store
+            .as_ref()
+            .and_then(|s| s.identity_key_file.clone())
+            .unwrap_or_else(|| self.db_path.with_extension("identity.key"))
+    }
+
     /// Read a centre config; errors name the file, line and column, and the key.
     pub fn load(path: &Path) -> Result<CentreConfig, String> {
         let text = std::fs::read_to_string(path)
@@ -117,6 +133,16 @@ impl CentreConfig {
                     v.name
                 ));
             }
+        }
+        match &c.store {
+            Some(st) => st.check(path)?,
+            None if c.db_path.as_os_str().is_empty() => {
+                return Err(format!(
+                    "{}: db_path: the receiver's SQLite file (or a [store] section naming another engine)",
+                    path.display()
+                ));
+            }
+            None => {}
         }
         c.booking
             .check()
@@ -166,7 +192,7 @@ impl CentreConfig {
 }
 
 pub struct Centre {
-    conn: Mutex<Connection>,
+    store: Store,
     /// token -> point path
     tokens: HashMap<String, String>,
     /// point path -> token (the key of its tickets' link tokens)
@@ -286,51 +312,39 @@ impl RatingGroup {
     }
 
     /// The SQL for the group key: Vietnam's local time is UTC+7 with no daylight saving.
-    fn sql(self) -> &'static str {
+    fn sql(self, e: Engine) -> String {
         match self {
-            RatingGroup::Point => "NULL",
-            RatingGroup::Counter => "counter",
-            RatingGroup::Field => "json_extract(detail, '$.field')",
-            RatingGroup::Day => "date(at / 1000 + 25200, 'unixepoch')",
-            RatingGroup::Hour => {
-                "date(at / 1000 + 25200, 'unixepoch') || ' ' || strftime('%H', at / 1000 + 25200, 'unixepoch')"
-            }
+            RatingGroup::Point => "NULL".into(),
+            RatingGroup::Counter => "counter".into(),
+            RatingGroup::Field => e.json_text("detail", "field"),
+            RatingGroup::Day => e.local_day("at"),
+            RatingGroup::Hour => format!("{} || ' ' || {}", e.local_day("at"), e.local_hour("at")),
         }
     }
 }
 
 impl Centre {
-    pub fn open(config: &CentreConfig) -> Result<Centre, rusqlite::Error> {
-        if let Some(dir) = config
-            .db_path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        let conn = Connection::open(&config.db_path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        // An acknowledged report must survive a crash: the point will not send it again.
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA_SQL)?;
-        conn.execute_batch(bookings::SCHEMA_SQL)?;
-        conn.execute_batch(bundles::SCHEMA_SQL)?;
-        let key_path = config.db_path.with_extension("identity.key");
+    pub fn open(config: &CentreConfig) -> Result<Centre, StoreError> {
+        let store = Store::open(&config.db_path, config.store.as_ref())?;
+        store.migrate(&[SCHEMA_SQL, bookings::SCHEMA_SQL, bundles::SCHEMA_SQL])?;
+        let key_path = config.identity_key_path();
         let id_key = crate::identity::IdKey::load_or_create(&key_path)
-            .map_err(|e| rusqlite::Error::InvalidPath(std::path::PathBuf::from(e.to_string())))?;
+            .map_err(|e| StoreError::Other(e.to_string()))?;
         // The reference receiver's stand-in for a one-stop system: a few demo dossiers.
         if let Ok(demo) = serde_json::from_str::<Vec<crate::wire::DossierStatus>>(DEMO_DOSSIERS) {
-            for d in demo {
-                let json = serde_json::to_string(&d).unwrap_or_default();
-                conn.execute(
-                    "INSERT OR IGNORE INTO dossiers (code, status) VALUES (?1, ?2)",
-                    params![d.code, json],
-                )?;
-            }
+            store.tx(Serial::No, |s| {
+                for d in demo {
+                    let json = serde_json::to_string(&d).unwrap_or_default();
+                    s.exec(
+                        "INSERT INTO dossiers (code, status) VALUES (?1, ?2) ON CONFLICT (code) DO NOTHING",
+                        vals![d.code, json],
+                    )?;
+                }
+                Ok::<_, StoreError>(())
+            })?;
         }
         Ok(Centre {
-            conn: Mutex::new(conn),
+            store,
             tokens: config
                 .point
                 .iter()
@@ -351,174 +365,190 @@ impl Centre {
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    /// Which engine keeps this receiver's data.
+    pub fn engine(&self) -> Engine {
+        self.store.engine()
     }
 
     /// Store a report in one transaction. Returns the acknowledgement.
-    pub fn ingest(&self, point: &str, report: &Report) -> Result<Ack, rusqlite::Error> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
+    pub fn ingest(&self, point: &str, report: &Report) -> Result<Ack, StoreError> {
         let now = Utc::now().timestamp_millis();
-        tx.execute(
-            "INSERT INTO points (path, name_vi, name_en, last_report_at, snapshot) \
-             VALUES (?1, ?2, ?3, ?4, ?5) \
-             ON CONFLICT (path) DO UPDATE SET name_vi = excluded.name_vi, name_en = excluded.name_en, \
-             last_report_at = excluded.last_report_at, snapshot = COALESCE(excluded.snapshot, points.snapshot)",
-            params![
-                point,
-                report.site.name_vi,
-                report.site.name_en,
-                now,
-                report.snapshot.as_ref().map(|s| serde_json::to_string(s).unwrap_or_default())
-            ],
-        )?;
-        if let Some(s) = &report.snapshot {
-            // The day's trend keeps one snapshot per `TREND_GAP_MS` (a point sends one within
-            // seconds of every queue movement), without the queue's tickets.
-            let trend = crate::report::Snapshot {
-                queue: Vec::new(),
-                ..s.clone()
-            };
-            tx.execute(
-                "INSERT OR REPLACE INTO snapshots (point, at, body) SELECT ?1, ?2, ?3 \
-                 WHERE NOT EXISTS (SELECT 1 FROM snapshots WHERE point = ?1 AND at > ?2 - ?4 AND at <= ?2)",
-                params![
+        self.store.tx(Serial::No, |s| {
+            s.exec(
+                "INSERT INTO points (path, name_vi, name_en, last_report_at, snapshot) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (path) DO UPDATE SET name_vi = excluded.name_vi, name_en = excluded.name_en, \
+                 last_report_at = excluded.last_report_at, snapshot = COALESCE(excluded.snapshot, points.snapshot)",
+                vals![
                     point,
-                    s.at.timestamp_millis(),
-                    serde_json::to_string(&trend).unwrap_or_default(),
-                    TREND_GAP_MS
+                    &report.site.name_vi,
+                    &report.site.name_en,
+                    now,
+                    report.snapshot.as_ref().map(|s| serde_json::to_string(s).unwrap_or_default())
                 ],
             )?;
-        }
-        let mut accepted = 0;
-        {
-            let mut stmt = tx.prepare_cached(
-                "INSERT OR IGNORE INTO events (key, point, seq, at, kind, ticket, service, counter, \
-                 priority_group, detail, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?;
-            for e in &report.events {
-                accepted += stmt.execute(params![
-                    e.key,
-                    point,
-                    e.seq,
-                    e.at.timestamp_millis(),
-                    e.kind,
-                    e.ticket,
-                    e.service,
-                    e.counter,
-                    e.priority_group,
-                    e.detail.as_ref().map(|d| d.to_string()),
-                    now
-                ])? as u64;
+            if let Some(snap) = &report.snapshot {
+                // The day's trend keeps one snapshot per `TREND_GAP_MS` (a point sends one within
+                // seconds of every queue movement), without the queue's tickets.
+                let trend = crate::report::Snapshot {
+                    queue: Vec::new(),
+                    ..snap.clone()
+                };
+                s.exec(
+                    "INSERT INTO snapshots (point, at, body) \
+                     SELECT CAST(?1 AS TEXT), CAST(?2 AS INTEGER), CAST(?3 AS TEXT) \
+                     WHERE NOT EXISTS (SELECT 1 FROM snapshots WHERE point = ?1 AND at > ?2 - ?4 AND at <= ?2) \
+                     ON CONFLICT (point, at) DO UPDATE SET body = excluded.body",
+                    vals![
+                        point,
+                        snap.at.timestamp_millis(),
+                        serde_json::to_string(&trend).unwrap_or_default(),
+                        TREND_GAP_MS
+                    ],
+                )?;
             }
-        }
-        let last_seq: i64 = tx.query_row(
-            "SELECT COALESCE(MAX(seq), 0) FROM events WHERE point = ?1",
-            [point],
-            |r| r.get(0),
-        )?;
-        tx.commit()?;
-        Ok(Ack {
-            accepted,
-            duplicates: report.events.len() as u64 - accepted,
-            last_seq,
+            let mut accepted = 0;
+            for e in &report.events {
+                // The key is the primary key: a copy is dropped by the engine, on any receiver.
+                accepted += s.exec(
+                    "INSERT INTO events (key, point, seq, at, kind, ticket, service, counter, \
+                     priority_group, detail, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+                     ON CONFLICT (key) DO NOTHING",
+                    vals![
+                        &e.key,
+                        point,
+                        e.seq,
+                        e.at.timestamp_millis(),
+                        &e.kind,
+                        e.ticket.clone(),
+                        e.service.clone(),
+                        e.counter,
+                        e.priority_group.clone(),
+                        e.detail.as_ref().map(|d| d.to_string()),
+                        now
+                    ],
+                )?;
+            }
+            let last_seq = s
+                .row(
+                    "SELECT COALESCE(MAX(seq), 0) FROM events WHERE point = ?1",
+                    vals![point],
+                )?
+                .map(|r| r.int(0))
+                .transpose()?
+                .unwrap_or(0);
+            Ok(Ack {
+                accepted,
+                duplicates: report.events.len() as u64 - accepted,
+                last_seq,
+            })
         })
     }
 
     /// Every point with its latest figures, for the dashboard.
-    pub fn points(&self, now: DateTime<Utc>) -> Result<Vec<serde_json::Value>, rusqlite::Error> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare(
-            "SELECT path, name_vi, name_en, last_report_at, snapshot FROM points ORDER BY path",
-        )?;
-        let rows: Vec<(String, String, String, i64, Option<String>)> = stmt
-            .query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })?
-            .collect::<Result<_, _>>()?;
+    pub fn points(&self, now: DateTime<Utc>) -> Result<Vec<serde_json::Value>, StoreError> {
         let day_start = now.timestamp_millis() - 24 * 3600 * 1000;
-        let mut out = Vec::new();
-        for (path, vi, en, last, snapshot) in rows {
-            let mut snap: serde_json::Value = snapshot
-                .and_then(|s| serde_json::from_str(&s).ok())
-                .unwrap_or(serde_json::Value::Null);
-            // The tickets' places are for their own phone pages, not the dashboard.
-            if let Some(o) = snap.as_object_mut() {
-                o.remove("queue");
-            }
-            let waiting: u64 = snap["services"]
-                .as_array()
-                .map(|a| a.iter().filter_map(|s| s["waiting"].as_u64()).sum())
-                .unwrap_or(0);
-            // The longest current wait: the oldest ticket issued in the last day that has no
-            // later call, cancellation or no-show.
-            let oldest_waiting: Option<i64> = conn
-                .query_row(
-                    "SELECT MIN(i.at) FROM events i WHERE i.point = ?1 AND i.kind = 'issued' AND i.at >= ?2 \
-                     AND NOT EXISTS (SELECT 1 FROM events c WHERE c.point = i.point AND c.ticket = i.ticket \
-                     AND c.kind IN ('called', 'cancelled', 'no_show') AND c.at >= i.at)",
-                    params![path, day_start],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .flatten();
-            let faults_today: i64 = conn.query_row(
-                "SELECT COUNT(*) FROM events WHERE point = ?1 AND kind = 'printer_fault' AND at >= ?2",
-                params![path, day_start],
-                |r| r.get(0),
+        self.store.run(|s| {
+            let rows = s.rows(
+                "SELECT path, name_vi, name_en, last_report_at, snapshot FROM points ORDER BY path",
+                &[],
             )?;
-            let age_s = (now.timestamp_millis() - last) / 1000;
-            let p90_1h = snap["services"].as_array().and_then(|a| {
-                a.iter()
-                    .filter_map(|s| s["wait_p90_1h_s"].as_f64())
-                    .reduce(f64::max)
-            });
-            let est = &snap["estimate"];
-            let hit_rate = match (est["inside"].as_f64(), est["judged"].as_f64()) {
-                (Some(i), Some(n)) if n > 0.0 => Some(i / n),
-                _ => None,
-            };
-            out.push(serde_json::json!({
-                "path": path,
-                "name_vi": vi,
-                "name_en": en,
-                "last_report_at": DateTime::from_timestamp_millis(last),
-                "last_report_age_s": age_s,
-                "stale": age_s > self.stale_after_seconds,
-                "waiting": waiting,
-                "longest_wait_s": oldest_waiting.map(|t| (now.timestamp_millis() - t) / 1000),
-                "wait_p90_1h_s": p90_1h,
-                "estimate_judged": est["judged"],
-                "estimate_hit_rate": hit_rate,
-                "estimate_bias_min": est["bias_min"],
-                "bundle": snap["bundle"],
-                "printer": snap["printer"],
-                "printer_faults_today": faults_today,
-                "outbox_backlog": snap["outbox_backlog"],
-                "snapshot": snap,
-            }));
-        }
-        Ok(out)
+            let mut out = Vec::new();
+            for r in rows {
+                let (path, vi, en, last) = (r.text(0)?, r.text(1)?, r.text(2)?, r.int(3)?);
+                let mut snap: serde_json::Value = r
+                    .opt_text(4)?
+                    .and_then(|s| serde_json::from_str(&s).ok())
+                    .unwrap_or(serde_json::Value::Null);
+                // The tickets' places are for their own phone pages, not the dashboard.
+                if let Some(o) = snap.as_object_mut() {
+                    o.remove("queue");
+                }
+                let waiting: u64 = snap["services"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|s| s["waiting"].as_u64()).sum())
+                    .unwrap_or(0);
+                // The longest current wait: the oldest ticket issued in the last day that has no
+                // later call, cancellation or no-show.
+                let oldest_waiting = s
+                    .row(
+                        "SELECT MIN(i.at) FROM events i WHERE i.point = ?1 AND i.kind = 'issued' AND i.at >= ?2 \
+                         AND NOT EXISTS (SELECT 1 FROM events c WHERE c.point = i.point AND c.ticket = i.ticket \
+                         AND c.kind IN ('called', 'cancelled', 'no_show') AND c.at >= i.at)",
+                        vals![&path, day_start],
+                    )?
+                    .map(|r| r.opt_int(0))
+                    .transpose()?
+                    .flatten();
+                let faults_today = s
+                    .row(
+                        "SELECT COUNT(*) FROM events WHERE point = ?1 AND kind = 'printer_fault' AND at >= ?2",
+                        vals![&path, day_start],
+                    )?
+                    .map(|r| r.int(0))
+                    .transpose()?
+                    .unwrap_or(0);
+                let age_s = (now.timestamp_millis() - last) / 1000;
+                let p90_1h = snap["services"].as_array().and_then(|a| {
+                    a.iter()
+                        .filter_map(|s| s["wait_p90_1h_s"].as_f64())
+                        .reduce(f64::max)
+                });
+                let est = &snap["estimate"];
+                let hit_rate = match (est["inside"].as_f64(), est["judged"].as_f64()) {
+                    (Some(i), Some(n)) if n > 0.0 => Some(i / n),
+                    _ => None,
+                };
+                out.push(serde_json::json!({
+                    "path": path,
+                    "name_vi": vi,
+                    "name_en": en,
+                    "last_report_at": DateTime::from_timestamp_millis(last),
+                    "last_report_age_s": age_s,
+                    "stale": age_s > self.stale_after_seconds,
+                    "waiting": waiting,
+                    "longest_wait_s": oldest_waiting.map(|t| (now.timestamp_millis() - t) / 1000),
+                    "wait_p90_1h_s": p90_1h,
+                    "estimate_judged": est["judged"],
+                    "estimate_hit_rate": hit_rate,
+                    "estimate_bias_min": est["bias_min"],
+                    "bundle": snap["bundle"],
+                    "printer": snap["printer"],
+                    "printer_faults_today": faults_today,
+                    "outbox_backlog": snap["outbox_backlog"],
+                    "snapshot": snap,
+                }));
+            }
+            Ok(out)
+        })
     }
 
     /// One point: its snapshots over the last day (the wait trend) and its latest figures.
-    pub fn point(&self, path: &str) -> Result<Option<serde_json::Value>, rusqlite::Error> {
-        let conn = self.lock();
-        let exists: Option<String> = conn
-            .query_row("SELECT path FROM points WHERE path = ?1", [path], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if exists.is_none() {
-            return Ok(None);
-        }
+    pub fn point(&self, path: &str) -> Result<Option<serde_json::Value>, StoreError> {
         let since = Utc::now().timestamp_millis() - 24 * 3600 * 1000;
-        let mut stmt =
-            conn.prepare("SELECT body FROM snapshots WHERE point = ?1 AND at >= ?2 ORDER BY at")?;
-        let trend: Vec<serde_json::Value> = stmt
-            .query_map(params![path, since], |r| r.get::<_, String>(0))?
-            .filter_map(|b| b.ok().and_then(|b| serde_json::from_str(&b).ok()))
+        let found = self.store.run(|s| {
+            if s.row("SELECT path FROM points WHERE path = ?1", vals![path])?
+                .is_none()
+            {
+                return Ok::<_, StoreError>(None);
+            }
+            let bodies = s.rows(
+                "SELECT body FROM snapshots WHERE point = ?1 AND at >= ?2 ORDER BY at",
+                vals![path, since],
+            )?;
+            let events = s
+                .row("SELECT COUNT(*) FROM events WHERE point = ?1", vals![path])?
+                .map(|r| r.int(0))
+                .transpose()?
+                .unwrap_or(0);
+            Ok(Some((bodies, events)))
+        })?;
+        let Some((bodies, events)) = found else {
+            return Ok(None);
+        };
+        let trend: Vec<serde_json::Value> = bodies
+            .iter()
+            .filter_map(|r| r.text(0).ok().and_then(|b| serde_json::from_str(&b).ok()))
             .map(|s: serde_json::Value| {
                 let services = s["services"].as_array().cloned().unwrap_or_default();
                 serde_json::json!({
@@ -528,13 +558,6 @@ impl Centre {
                 })
             })
             .collect();
-        let events: i64 = conn.query_row(
-            "SELECT COUNT(*) FROM events WHERE point = ?1",
-            [path],
-            |r| r.get(0),
-        )?;
-        drop(stmt);
-        drop(conn);
         let latest = self
             .points(Utc::now())?
             .into_iter()
@@ -545,49 +568,66 @@ impl Centre {
     }
 
     /// Events of a point in `seq` order (for tests and audits).
-    pub fn events_of(
-        &self,
-        point: &str,
-    ) -> Result<Vec<(i64, String, Option<String>)>, rusqlite::Error> {
-        let conn = self.lock();
-        let mut stmt =
-            conn.prepare("SELECT seq, kind, ticket FROM events WHERE point = ?1 ORDER BY seq")?;
-        let rows = stmt.query_map([point], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        rows.collect()
+    pub fn events_of(&self, point: &str) -> Result<Vec<(i64, String, Option<String>)>, StoreError> {
+        let rows = self.store.run(|s| {
+            s.rows(
+                "SELECT seq, kind, ticket FROM events WHERE point = ?1 ORDER BY seq",
+                vals![point],
+            )
+        })?;
+        rows.iter()
+            .map(|r| Ok((r.int(0)?, r.text(1)?, r.opt_text(2)?)))
+            .collect()
     }
 
     /// The assistant's most frequent misses across points (questions it was not sure of, or
     /// whose answer the citizen left unused), received in the last 30 days (the centre's clock,
-    /// not the point's), most asked first.
+    /// not the point's), most asked first, each with the candidates of its latest time.
     pub fn assistant_misses(
         &self,
         now: DateTime<Utc>,
         limit: u32,
-    ) -> Result<Vec<serde_json::Value>, rusqlite::Error> {
+    ) -> Result<Vec<serde_json::Value>, StoreError> {
         let since = (now - chrono::Duration::days(30)).timestamp_millis();
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT lower(trim(json_extract(detail, '$.question'))) AS q, COUNT(*) AS n, \
-             COUNT(DISTINCT point) AS points, \
-             SUM(json_extract(detail, '$.outcome') = 'not_sure') AS not_sure, \
-             MAX(at) AS last, json_extract(detail, '$.candidates') AS candidates \
-             FROM events WHERE kind = 'assistant_miss' AND received_at >= ?1 AND q IS NOT NULL AND q <> '' \
-             GROUP BY q ORDER BY n DESC, last DESC LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![since, limit], |r| {
-            let candidates: Option<String> = r.get(5)?;
-            Ok(serde_json::json!({
-                "question": r.get::<_, String>(0)?,
-                "count": r.get::<_, i64>(1)?,
-                "points": r.get::<_, i64>(2)?,
-                "not_sure": r.get::<_, Option<i64>>(3)?.unwrap_or(0),
-                "last_at": DateTime::<Utc>::from_timestamp_millis(r.get::<_, i64>(4)?),
-                "candidates": candidates
-                    .and_then(|c| serde_json::from_str::<serde_json::Value>(&c).ok())
-                    .unwrap_or(serde_json::Value::Null),
-            }))
-        })?;
-        rows.collect()
+        let e = self.engine();
+        let question = format!("lower(trim({}))", e.json_text("detail", "question"));
+        let l_question = format!("lower(trim({}))", e.json_text("l.detail", "question"));
+        let sql = format!(
+            "SELECT g.q, g.n, g.points, g.not_sure, g.last, \
+             (SELECT {candidates} FROM events l WHERE l.kind = 'assistant_miss' AND l.at = g.last \
+              AND l.received_at >= ?1 AND {l_question} = g.q LIMIT 1) \
+             FROM (SELECT {question} AS q, COUNT(*) AS n, COUNT(DISTINCT point) AS points, \
+                   SUM(CASE WHEN {outcome} = 'not_sure' THEN 1 ELSE 0 END) AS not_sure, MAX(at) AS last \
+                   FROM events WHERE kind = 'assistant_miss' AND received_at >= ?1 \
+                   AND {question} IS NOT NULL AND {question} <> '' GROUP BY {question}) g \
+             ORDER BY g.n DESC, g.last DESC LIMIT ?2",
+            candidates = e.json_raw("l.detail", "candidates"),
+            outcome = e.json_text("detail", "outcome"),
+        );
+        let rows = self.store.run(|s| s.rows(&sql, vals![since, limit]))?;
+        rows.iter()
+            .map(|r| {
+                Ok(serde_json::json!({
+                    "question": r.text(0)?,
+                    "count": r.int(1)?,
+                    "points": r.int(2)?,
+                    "not_sure": r.opt_int(3)?.unwrap_or(0),
+                    "last_at": DateTime::<Utc>::from_timestamp_millis(r.int(4)?),
+                    "candidates": r.opt_text(5)?
+                        .and_then(|c| serde_json::from_str::<serde_json::Value>(&c).ok())
+                        .unwrap_or(serde_json::Value::Null),
+                }))
+            })
+            .collect()
+    }
+
+    /// Per score 1-5, `SUM(CASE ...)` of the ratings with it.
+    fn score_counts(e: Engine) -> String {
+        let score = e.json_num("detail", "score");
+        (1..=5)
+            .map(|n| format!("SUM(CASE WHEN {score} = {n} THEN 1 ELSE 0 END)"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Citizens' ratings received from the points over the last `days` days (by the time each
@@ -599,139 +639,135 @@ impl Centre {
         now: DateTime<Utc>,
         days: u32,
         by: RatingGroup,
-    ) -> Result<Vec<serde_json::Value>, rusqlite::Error> {
+    ) -> Result<Vec<serde_json::Value>, StoreError> {
         let since = (now - chrono::Duration::days(i64::from(days))).timestamp_millis();
-        let key = by.sql();
+        let e = self.engine();
+        let key = by.sql(e);
         let sql = format!(
-            "SELECT point, {key} AS k, COUNT(*), AVG(json_extract(detail, '$.score')), \
-             AVG(json_extract(detail, '$.circular')), \
-             SUM(json_extract(detail, '$.score') = 1), SUM(json_extract(detail, '$.score') = 2), \
-             SUM(json_extract(detail, '$.score') = 3), SUM(json_extract(detail, '$.score') = 4), \
-             SUM(json_extract(detail, '$.score') = 5) \
+            "SELECT point, {key} AS k, COUNT(*), AVG({score}), AVG({circular}), {counts} \
              FROM events WHERE kind = 'rated' AND at >= ?1 \
-             GROUP BY point, k ORDER BY point, k"
+             GROUP BY point{group} ORDER BY point, k",
+            group = if by == RatingGroup::Point {
+                String::new()
+            } else {
+                format!(", {key}")
+            },
+            score = e.json_num("detail", "score"),
+            circular = e.json_num("detail", "circular"),
+            counts = Self::score_counts(e),
         );
-        let conn = self.lock();
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map(params![since], |r| {
-            let k: Option<rusqlite::types::Value> = r.get(1)?;
-            let k = match k {
-                Some(rusqlite::types::Value::Integer(i)) => serde_json::json!(i),
-                Some(rusqlite::types::Value::Text(t)) => serde_json::json!(t),
-                _ => serde_json::Value::Null,
-            };
-            let mut row = serde_json::json!({
-                "point": r.get::<_, String>(0)?,
-                "count": r.get::<_, i64>(2)?,
-                "average": r.get::<_, Option<f64>>(3)?,
-                "circular_average": r.get::<_, Option<f64>>(4)?,
-                "scores": [
-                    r.get::<_, Option<i64>>(5)?.unwrap_or(0),
-                    r.get::<_, Option<i64>>(6)?.unwrap_or(0),
-                    r.get::<_, Option<i64>>(7)?.unwrap_or(0),
-                    r.get::<_, Option<i64>>(8)?.unwrap_or(0),
-                    r.get::<_, Option<i64>>(9)?.unwrap_or(0),
-                ],
-            });
-            if by != RatingGroup::Point {
-                row[by.name()] = k;
-            }
-            Ok(row)
-        })?;
-        rows.collect()
+        let rows = self.store.run(|s| s.rows(&sql, vals![since]))?;
+        rows.iter()
+            .map(|r| {
+                let k = match r.val(1) {
+                    store::Val::Int(i) => serde_json::json!(i),
+                    store::Val::Text(t) => serde_json::json!(t),
+                    _ => serde_json::Value::Null,
+                };
+                let mut row = serde_json::json!({
+                    "point": r.text(0)?,
+                    "count": r.int(2)?,
+                    "average": r.opt_real(3)?,
+                    "circular_average": r.opt_real(4)?,
+                    "scores": (5..10).map(|i| r.opt_int(i).map(|n| n.unwrap_or(0))).collect::<Result<Vec<_>, _>>()?,
+                });
+                if by != RatingGroup::Point {
+                    row[by.name()] = k;
+                }
+                Ok(row)
+            })
+            .collect()
     }
 
     /// Per point: the mean rating of the last 7 days against the 28 days before, and whether it
     /// is falling (down by `FALLING_BY` or more, with at least `FALLING_MIN` ratings each side).
-    pub fn rating_trends(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<serde_json::Value>, rusqlite::Error> {
+    pub fn rating_trends(&self, now: DateTime<Utc>) -> Result<Vec<serde_json::Value>, StoreError> {
         let recent = (now - chrono::Duration::days(7)).timestamp_millis();
         let earlier = (now - chrono::Duration::days(35)).timestamp_millis();
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
+        let score = self.engine().json_num("detail", "score");
+        let sql = format!(
             "SELECT point, \
-             SUM(at >= ?1), AVG(CASE WHEN at >= ?1 THEN json_extract(detail, '$.score') END), \
-             SUM(at < ?1), AVG(CASE WHEN at < ?1 THEN json_extract(detail, '$.score') END) \
-             FROM events WHERE kind = 'rated' AND at >= ?2 GROUP BY point ORDER BY point",
-        )?;
-        let rows = stmt.query_map(params![recent, earlier], |r| {
-            let (n_recent, avg_recent): (i64, Option<f64>) = (r.get(1)?, r.get(2)?);
-            let (n_earlier, avg_earlier): (i64, Option<f64>) = (r.get(3)?, r.get(4)?);
-            let falling = matches!((avg_recent, avg_earlier), (Some(a), Some(b))
-                if n_recent >= FALLING_MIN && n_earlier >= FALLING_MIN && b - a >= FALLING_BY);
-            Ok(serde_json::json!({
-                "point": r.get::<_, String>(0)?,
-                "recent_count": n_recent, "recent_average": avg_recent,
-                "earlier_count": n_earlier, "earlier_average": avg_earlier,
-                "falling": falling,
-            }))
-        })?;
-        rows.collect()
+             SUM(CASE WHEN at >= ?1 THEN 1 ELSE 0 END), AVG(CASE WHEN at >= ?1 THEN {score} END), \
+             SUM(CASE WHEN at < ?1 THEN 1 ELSE 0 END), AVG(CASE WHEN at < ?1 THEN {score} END) \
+             FROM events WHERE kind = 'rated' AND at >= ?2 GROUP BY point ORDER BY point"
+        );
+        let rows = self.store.run(|s| s.rows(&sql, vals![recent, earlier]))?;
+        rows.iter()
+            .map(|r| {
+                let (n_recent, avg_recent) = (r.int(1)?, r.opt_real(2)?);
+                let (n_earlier, avg_earlier) = (r.int(3)?, r.opt_real(4)?);
+                let falling = matches!((avg_recent, avg_earlier), (Some(a), Some(b))
+                    if n_recent >= FALLING_MIN && n_earlier >= FALLING_MIN && b - a >= FALLING_BY);
+                Ok(serde_json::json!({
+                    "point": r.text(0)?,
+                    "recent_count": n_recent, "recent_average": avg_recent,
+                    "earlier_count": n_earlier, "earlier_average": avg_earlier,
+                    "falling": falling,
+                }))
+            })
+            .collect()
     }
 
     /// The city's monthly report: one CSV row per point, day, counter and field, with the count,
     /// the mean on both scales and the count of each score.
-    pub fn ratings_csv(&self, now: DateTime<Utc>, days: u32) -> Result<String, rusqlite::Error> {
+    pub fn ratings_csv(&self, now: DateTime<Utc>, days: u32) -> Result<String, StoreError> {
         let since = (now - chrono::Duration::days(i64::from(days))).timestamp_millis();
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT point, date(at / 1000 + 25200, 'unixepoch') AS d, counter, \
-             COALESCE(json_extract(detail, '$.field'), '') AS f, COUNT(*), \
-             AVG(json_extract(detail, '$.score')), AVG(json_extract(detail, '$.circular')), \
-             SUM(json_extract(detail, '$.score') = 1), SUM(json_extract(detail, '$.score') = 2), \
-             SUM(json_extract(detail, '$.score') = 3), SUM(json_extract(detail, '$.score') = 4), \
-             SUM(json_extract(detail, '$.score') = 5) \
+        let e = self.engine();
+        let (day, field) = (
+            e.local_day("at"),
+            format!("COALESCE({}, '')", e.json_text("detail", "field")),
+        );
+        let sql = format!(
+            "SELECT point, {day} AS d, counter, {field} AS f, COUNT(*), AVG({score}), AVG({circular}), {counts} \
              FROM events WHERE kind = 'rated' AND at >= ?1 \
-             GROUP BY point, d, counter, f ORDER BY point, d, counter, f",
-        )?;
+             GROUP BY point, {day}, counter, {field} ORDER BY point, d, counter, f",
+            score = e.json_num("detail", "score"),
+            circular = e.json_num("detail", "circular"),
+            counts = Self::score_counts(e),
+        );
+        let rows = self.store.run(|s| s.rows(&sql, vals![since]))?;
         let mut out = String::from(
             "point,day,counter,field,ratings,average_1_5,average_circular_0_2,score_1,score_2,score_3,score_4,score_5\n",
         );
         let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-        let rows = stmt.query_map(params![since], |r| {
-            Ok(format!(
+        for r in &rows {
+            let n = |i: usize| r.opt_int(i).map(|n| n.unwrap_or(0));
+            out.push_str(&format!(
                 "{},{},{},{},{},{:.2},{:.2},{},{},{},{},{}\n",
-                quote(&r.get::<_, String>(0)?),
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<i64>>(2)?
-                    .map(|c| c.to_string())
-                    .unwrap_or_default(),
-                quote(&r.get::<_, String>(3)?),
-                r.get::<_, i64>(4)?,
-                r.get::<_, Option<f64>>(5)?.unwrap_or(0.0),
-                r.get::<_, Option<f64>>(6)?.unwrap_or(0.0),
-                r.get::<_, Option<i64>>(7)?.unwrap_or(0),
-                r.get::<_, Option<i64>>(8)?.unwrap_or(0),
-                r.get::<_, Option<i64>>(9)?.unwrap_or(0),
-                r.get::<_, Option<i64>>(10)?.unwrap_or(0),
-                r.get::<_, Option<i64>>(11)?.unwrap_or(0),
-            ))
-        })?;
-        for row in rows {
-            out.push_str(&row?);
+                quote(&r.text(0)?),
+                r.text(1)?,
+                r.opt_int(2)?.map(|c| c.to_string()).unwrap_or_default(),
+                quote(&r.text(3)?),
+                r.int(4)?,
+                r.opt_real(5)?.unwrap_or(0.0),
+                r.opt_real(6)?.unwrap_or(0.0),
+                n(7)?,
+                n(8)?,
+                n(9)?,
+                n(10)?,
+                n(11)?,
+            ));
         }
         Ok(out)
     }
 
     /// A dossier's status by its code (the demo table stands in for a one-stop system).
-    pub fn dossier(
-        &self,
-        code: &str,
-    ) -> Result<Option<crate::wire::DossierStatus>, rusqlite::Error> {
-        let json: Option<String> = self
-            .lock()
-            .query_row("SELECT status FROM dossiers WHERE code = ?1", [code], |r| {
-                r.get(0)
-            })
-            .optional()?;
+    pub fn dossier(&self, code: &str) -> Result<Option<crate::wire::DossierStatus>, StoreError> {
+        let json = self.store.run(|s| {
+            s.row("SELECT status FROM dossiers WHERE code = ?1", vals![code])?
+                .map(|r| r.text(0))
+                .transpose()
+        })?;
         Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
     }
 
-    pub fn event_count(&self) -> Result<i64, rusqlite::Error> {
-        self.lock()
-            .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
+    pub fn event_count(&self) -> Result<i64, StoreError> {
+        self.store.run(|s| {
+            s.row("SELECT COUNT(*) FROM events", &[])?
+                .map(|r| r.int(0))
+                .transpose()
+                .map(|n| n.unwrap_or(0))
+        })
     }
 }
 
@@ -842,7 +878,7 @@ fn authorise_viewer(centre: &Centre, headers: &HeaderMap) -> Result<(), Refusal>
 /// Run a store query off the async workers; a failed task or query is a JSON refusal.
 async fn blocking<T: Send + 'static>(
     centre: &Arc<Centre>,
-    query: impl FnOnce(&Centre) -> Result<T, rusqlite::Error> + Send + 'static,
+    query: impl FnOnce(&Centre) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, Refusal> {
     let c = Arc::clone(centre);
     tokio::task::spawn_blocking(move || query(&c))

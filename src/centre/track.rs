@@ -9,12 +9,13 @@
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Json, Response};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use rusqlite::{OptionalExtension, params};
 use serde::Deserialize;
 use std::sync::Arc;
 
+use super::store::StoreError;
 use super::{Centre, Refusal, blocking, refuse};
 use crate::domain::TicketState;
+use crate::vals;
 use axum::http::StatusCode;
 
 #[derive(Debug, Deserialize)]
@@ -59,41 +60,43 @@ impl Centre {
         code: &str,
         token: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<serde_json::Value>, rusqlite::Error> {
+    ) -> Result<Option<serde_json::Value>, StoreError> {
         let Some(secret) = self.point_tokens.get(point) else {
             return Ok(None);
         };
         if !crate::report::track::verify(secret, point, day, code, token) {
             return Ok(None);
         }
-        let conn = self.lock();
         let (from, to) = day_span(day);
-        let last: Option<(String, Option<u32>, i64)> = conn
-            .query_row(
-                "SELECT kind, counter, at FROM events WHERE point = ?1 AND ticket = ?2 \
-                 AND at >= ?3 AND at < ?4 AND kind IN \
-                 ('issued', 'transferred', 'called', 'recalled', 'serving', 'done', 'no_show', 'cancelled') \
-                 ORDER BY at DESC, seq DESC LIMIT 1",
-                params![point, code, from, to],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
+        type PointRow = (String, String, i64, Option<String>);
+        let (last, point_row, offer) = self.store.run(|s| {
+            let last = s
+                .row(
+                    "SELECT kind, counter, at FROM events WHERE point = ?1 AND ticket = ?2 \
+                     AND at >= ?3 AND at < ?4 AND kind IN \
+                     ('issued', 'transferred', 'called', 'recalled', 'serving', 'done', 'no_show', 'cancelled') \
+                     ORDER BY at DESC, seq DESC LIMIT 1",
+                    vals![point, code, from, to],
+                )?
+                .map(|r| {
+                    let counter = r.opt_int(1)?.and_then(|c| u32::try_from(c).ok());
+                    Ok::<_, StoreError>((r.text(0)?, counter, r.int(2)?))
+                })
+                .transpose()?;
+            let point_row: Option<PointRow> = s
+                .row(
+                    "SELECT name_vi, name_en, last_report_at, snapshot FROM points WHERE path = ?1",
+                    vals![point],
+                )?
+                .map(|r| Ok::<_, StoreError>((r.text(0)?, r.text(1)?, r.int(2)?, r.opt_text(3)?)))
+                .transpose()?;
+            let offer = s
+                .row("SELECT services FROM offers WHERE point = ?1", vals![point])?
+                .map(|r| r.text(0))
+                .transpose()?;
+            Ok::<_, StoreError>((last, point_row, offer))
+        })?;
         let stage = last.as_ref().and_then(|(k, _, _)| state_after(k));
-        let point_row: Option<(String, String, i64, Option<String>)> = conn
-            .query_row(
-                "SELECT name_vi, name_en, last_report_at, snapshot FROM points WHERE path = ?1",
-                [point],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
-        let offer: Option<String> = conn
-            .query_row(
-                "SELECT services FROM offers WHERE point = ?1",
-                [point],
-                |r| r.get(0),
-            )
-            .optional()?;
-        drop(conn);
         let (name_vi, name_en, last_report, snapshot) =
             point_row.unwrap_or_else(|| (point.to_string(), point.to_string(), 0, None));
         let snap: serde_json::Value = snapshot
