@@ -21,6 +21,7 @@ use store::{Engine, Serial, Store, StoreError};
 
 pub mod bookings;
 pub mod bundles;
+pub mod scratch_pg;
 pub mod store;
 pub mod tls;
 pub mod track;
@@ -248,6 +249,28 @@ CREATE TABLE IF NOT EXISTS snapshots (
 );
 "#;
 
+/// An event's detail as kept: an assistant miss's question in the form misses are counted by
+/// (NFC, lower case, single spaces), so "Làm sổ đỏ" and " LÀM SỔ  ĐỎ" are one question on
+/// either engine (SQL's `lower` only knows ASCII).
+fn stored_detail(e: &crate::report::WireEvent) -> Option<std::borrow::Cow<'_, serde_json::Value>> {
+    use std::borrow::Cow;
+    let d = e.detail.as_ref()?;
+    match d["question"].as_str() {
+        Some(q) if e.kind == "assistant_miss" => {
+            let mut d = d.clone();
+            d["question"] = serde_json::Value::String(
+                crate::text::nfc(q)
+                    .to_lowercase()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+            Some(Cow::Owned(d))
+        }
+        _ => Some(Cow::Borrowed(d)),
+    }
+}
+
 /// A refusal: HTTP status plus a JSON body `{ "error": reason_code, "reason": text }`.
 pub struct Refusal {
     status: StatusCode,
@@ -396,7 +419,7 @@ impl Centre {
                 };
                 s.exec(
                     "INSERT INTO snapshots (point, at, body) \
-                     SELECT CAST(?1 AS TEXT), CAST(?2 AS INTEGER), CAST(?3 AS TEXT) \
+                     SELECT CAST(?1 AS TEXT), CAST(?2 AS BIGINT), CAST(?3 AS TEXT) \
                      WHERE NOT EXISTS (SELECT 1 FROM snapshots WHERE point = ?1 AND at > ?2 - ?4 AND at <= ?2) \
                      ON CONFLICT (point, at) DO UPDATE SET body = excluded.body",
                     vals![
@@ -424,7 +447,7 @@ impl Centre {
                         e.service.clone(),
                         e.counter,
                         e.priority_group.clone(),
-                        e.detail.as_ref().map(|d| d.to_string()),
+                        stored_detail(e).map(|d| d.to_string()),
                         now
                     ],
                 )?;
@@ -646,7 +669,7 @@ impl Centre {
         let sql = format!(
             "SELECT point, {key} AS k, COUNT(*), AVG({score}), AVG({circular}), {counts} \
              FROM events WHERE kind = 'rated' AND at >= ?1 \
-             GROUP BY point{group} ORDER BY point, k",
+             GROUP BY point{group} ORDER BY point, k NULLS FIRST",
             group = if by == RatingGroup::Point {
                 String::new()
             } else {
@@ -720,7 +743,7 @@ impl Centre {
         let sql = format!(
             "SELECT point, {day} AS d, counter, {field} AS f, COUNT(*), AVG({score}), AVG({circular}), {counts} \
              FROM events WHERE kind = 'rated' AND at >= ?1 \
-             GROUP BY point, {day}, counter, {field} ORDER BY point, d, counter, f",
+             GROUP BY point, {day}, counter, {field} ORDER BY point, d, counter NULLS FIRST, f",
             score = e.json_num("detail", "score"),
             circular = e.json_num("detail", "circular"),
             counts = Self::score_counts(e),

@@ -41,7 +41,10 @@ impl From<postgres::Error> for StoreError {
                 db.code().code(),
                 db.detail().map(|d| format!(": {d}")).unwrap_or_default()
             )),
-            None => StoreError::Postgres(e.to_string()),
+            None => StoreError::Postgres(match std::error::Error::source(&e) {
+                Some(cause) => format!("{e}: {cause}"),
+                None => e.to_string(),
+            }),
         }
     }
 }
@@ -123,10 +126,14 @@ impl Engine {
         }
     }
 
-    /// A JSON object's field as a number (NULL unless it is one).
+    /// A JSON object's field as a number (NULL unless it is one: a point that sends a score
+    /// as text does not move an average).
     pub fn json_num(self, col: &str, key: &str) -> String {
         match self {
-            Engine::Sqlite => format!("json_extract({col}, '$.{key}')"),
+            Engine::Sqlite => format!(
+                "(CASE WHEN json_valid({col}) AND json_type({col}, '$.{key}') IN ('integer', 'real') \
+                 THEN json_extract({col}, '$.{key}') END)"
+            ),
             Engine::Postgres => format!(
                 "(CASE WHEN jsonb_typeof(CAST({col} AS jsonb) -> '{key}') = 'number' \
                  THEN CAST(CAST({col} AS jsonb) ->> '{key}' AS DOUBLE PRECISION) END)"

@@ -15,6 +15,7 @@ mod hardening;
 mod hub;
 mod lan;
 mod lifecycle;
+mod postgres;
 mod printer;
 mod queue;
 mod rating;
