@@ -486,6 +486,7 @@ pub fn bench_report(config: &Config, backlog: usize, points: usize) -> Result<Re
         ticket_stale_after_seconds: 75,
         tls: None,
         behind_tls_proxy: false,
+        trend_keep_hours: 48,
         store: None,
     };
     let centre = Arc::new(Centre::open(&centre_cfg)?);
@@ -615,17 +616,28 @@ pub struct CityBench {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
-    /// The receiver process's peak resident memory (VmHWM).
+    /// "sqlite" or "postgresql".
+    pub store: String,
+    pub receivers: usize,
+    /// The largest receiver process's peak resident memory (VmHWM).
     pub receiver_peak_mb: f64,
+    /// The database's size at the end (SQLite file and WAL, or `pg_database_size`).
     pub receiver_db_mb: f64,
+    /// Events the receivers hold at the end, against the events acknowledged as accepted.
+    pub stored_events: i64,
+    pub accepted_events: u64,
 }
 
 impl fmt::Display for CityBench {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{} points, a snapshot each every 30 s with their events, for {:.0} s, against one receiver (SQLite):",
-            self.points, self.seconds
+            "{} points, a snapshot each every 30 s with their events, for {:.0} s, against {} receiver{} on {}:",
+            self.points,
+            self.seconds,
+            self.receivers,
+            if self.receivers == 1 { "" } else { "s" },
+            self.store
         )?;
         writeln!(
             f,
@@ -641,67 +653,120 @@ impl fmt::Display for CityBench {
         )?;
         writeln!(
             f,
-            "  receiver peak memory {:.0} MB, database {:.0} MB",
-            self.receiver_peak_mb, self.receiver_db_mb
+            "  receiver peak memory {:.0} MB (largest), database {:.0} MB; {} events stored, {} acknowledged as new",
+            self.receiver_peak_mb, self.receiver_db_mb, self.stored_events, self.accepted_events
         )
     }
 }
 
 /// The city in steady state: every point posts a report every 30 s (starts spread over the
 /// first 30 s), each with a snapshot of six queues and a dozen waiting tickets and the events
-/// its day's rate makes in 30 s (spread over 8 opening hours), to a `kiosk centre` process of
-/// this binary on loopback.
-pub fn bench_city(points: usize, seconds: u64, events_per_day: usize) -> Result<CityBench> {
+/// its day's rate makes in 30 s (spread over 8 opening hours), to `kiosk centre` processes of
+/// this binary on loopback: one on SQLite, or `postgres_receivers` sharing a scratch
+/// PostgreSQL server (durable: fsync on), each point sticking to one as behind a load balancer.
+pub fn bench_city(
+    points: usize,
+    seconds: u64,
+    events_per_day: usize,
+    postgres_receivers: Option<usize>,
+) -> Result<CityBench> {
     use crate::report::{Report, SCHEMA, ServiceSnapshot, Snapshot, WireSite};
     use std::time::Duration;
     let dir = temp_dir("city")?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let mut toml = format!(
-        "listen = \"127.0.0.1:{port}\"\ndb_path = \"{}\"\nmax_body_bytes = 8388608\n",
-        dir.join("centre.sqlite").display()
-    );
+    let pg = match postgres_receivers {
+        Some(_) => {
+            let pg = crate::centre::scratch_pg::ScratchPostgres::start(&dir, true)
+                .map_err(|e| anyhow::anyhow!(e))?
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "no PostgreSQL server programs here; scripts/setup installs them"
+                    )
+                })?;
+            pg.create_database("city").map_err(|e| anyhow::anyhow!(e))?;
+            Some(pg)
+        }
+        None => None,
+    };
+    let receivers = postgres_receivers.unwrap_or(1).max(1);
+    let mut common = String::from("max_body_bytes = 8388608\n");
+    match &pg {
+        Some(pg) => common.push_str(&pg.store_toml("city", &dir.join("identity.key"), 8)),
+        None => common.push_str(&format!(
+            "db_path = \"{}\"\n",
+            dir.join("centre.sqlite").display()
+        )),
+    }
+    let mut point_list = String::new();
     for i in 0..points {
-        toml.push_str(&format!(
+        point_list.push_str(&format!(
             "[[point]]\npath = \"hn.ttpvhcc/b{:02}/p{i:04}\"\ntoken = \"city-point-token-{i:04}\"\n",
             i % 12
         ));
     }
-    std::fs::write(dir.join("centre.toml"), toml)?;
-    let mut receiver = std::process::Command::new(std::env::current_exe()?)
-        .args(["centre", "--config"])
-        .arg(dir.join("centre.toml"))
-        .env("RUST_LOG", "warn")
-        .stderr(std::process::Stdio::null())
-        .spawn()?;
+    let mut procs = Vec::new();
+    let mut bases = Vec::new();
+    for r in 0..receivers {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        // Top-level keys first: `[store]` and `[[point]]` tables follow.
+        let file = dir.join(format!("centre-{r}.toml"));
+        std::fs::write(
+            &file,
+            format!("listen = \"127.0.0.1:{port}\"\n{common}{point_list}"),
+        )?;
+        procs.push(
+            std::process::Command::new(std::env::current_exe()?)
+                .args(["centre", "--config"])
+                .arg(&file)
+                .env("RUST_LOG", "warn")
+                .stderr(std::process::Stdio::null())
+                .spawn()?,
+        );
+        bases.push(format!("http://127.0.0.1:{port}"));
+    }
+    let stop = |procs: &mut Vec<std::process::Child>| {
+        for p in procs.iter_mut() {
+            let _ = p.kill();
+            let _ = p.wait();
+        }
+    };
     let runtime = tokio::runtime::Runtime::new()?;
-    let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(0)
         .timeout(Duration::from_secs(30))
         .build()?;
     let up = runtime.block_on(async {
-        for _ in 0..200 {
-            if client.get(format!("{base}/healthz")).send().await.is_ok() {
-                return true;
+        for base in &bases {
+            let mut ok = false;
+            for _ in 0..400 {
+                if client.get(format!("{base}/healthz")).send().await.is_ok() {
+                    ok = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            if !ok {
+                return false;
+            }
         }
-        false
+        true
     });
     if !up {
-        let _ = receiver.kill();
-        return Err(anyhow::anyhow!("the receiver did not come up"));
+        stop(&mut procs);
+        return Err(anyhow::anyhow!("a receiver did not come up"));
     }
     // Events a point makes in 30 s of an 8-hour day.
     let per_report = (events_per_day as f64 * 30.0 / (8.0 * 3600.0)).ceil() as usize;
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let t0 = Instant::now();
-    let results: Vec<(usize, usize, Vec<f64>)> = runtime.block_on(async {
+    let results: Vec<(usize, usize, Vec<f64>, u64)> = runtime.block_on(async {
         let mut tasks = Vec::new();
         for i in 0..points {
-            let (client, url) = (client.clone(), format!("{base}/api/v1/reports"));
+            let (client, url) = (
+                client.clone(),
+                format!("{}/api/v1/reports", bases[i % receivers]),
+            );
             tasks.push(tokio::spawn(async move {
                 let site = WireSite {
                     centre: "hn.ttpvhcc".into(),
@@ -746,7 +811,8 @@ pub fn bench_city(points: usize, seconds: u64, events_per_day: usize) -> Result<
                     (i as u64 * 30_000.min(seconds * 1000)) / points.max(1) as u64,
                 ))
                 .await;
-                let (mut sent, mut failed, mut lat) = (0usize, 0usize, Vec::new());
+                let (mut sent, mut failed, mut lat, mut accepted) =
+                    (0usize, 0usize, Vec::new(), 0u64);
                 let mut seq = 0i64;
                 let mut next = Instant::now();
                 while Instant::now() < deadline {
@@ -778,14 +844,25 @@ pub fn bench_city(points: usize, seconds: u64, events_per_day: usize) -> Result<
                         events,
                     };
                     let t = Instant::now();
-                    let ok = client
+                    let answer = client
                         .post(&url)
                         .bearer_auth(format!("city-point-token-{i:04}"))
                         .json(&report)
                         .send()
-                        .await
-                        .is_ok_and(|r| r.status().is_success());
-                    lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                        .await;
+                    let ok = match answer {
+                        Ok(r) if r.status().is_success() => {
+                            lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                            if let Ok(ack) = r.json::<crate::report::Ack>().await {
+                                accepted += ack.accepted;
+                            }
+                            true
+                        }
+                        _ => {
+                            lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                            false
+                        }
+                    };
                     if ok {
                         sent += 1;
                     } else {
@@ -797,7 +874,7 @@ pub fn bench_city(points: usize, seconds: u64, events_per_day: usize) -> Result<
                     }
                     tokio::time::sleep_until(next.into()).await;
                 }
-                (sent, failed, lat)
+                (sent, failed, lat, accepted)
             }));
         }
         let mut out = Vec::new();
@@ -809,14 +886,35 @@ pub fn bench_city(points: usize, seconds: u64, events_per_day: usize) -> Result<
         out
     });
     let secs = t0.elapsed().as_secs_f64();
-    let peak = proc_status_mb(&receiver.id().to_string(), "VmHWM:");
-    let _ = receiver.kill();
-    let _ = receiver.wait();
-    let db_mb = ["centre.sqlite", "centre.sqlite-wal"]
+    let peak = procs
         .iter()
-        .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
-        .map(|m| m.len() as f64 / 1_048_576.0)
-        .sum();
+        .map(|p| proc_status_mb(&p.id().to_string(), "VmHWM:"))
+        .fold(0.0, f64::max);
+    stop(&mut procs);
+    // What the store holds, read back through the receiver's own store.
+    let (stored_events, db_mb) = {
+        let store = match &pg {
+            Some(pg) => {
+                crate::centre::store::Store::postgres(&pg.url("city"), Some(&pg.password()), 1)?
+            }
+            None => crate::centre::store::Store::sqlite(&dir.join("centre.sqlite"))?,
+        };
+        let size_sql = match &pg {
+            Some(_) => "SELECT COUNT(*), CAST(pg_database_size('city') AS BIGINT) FROM events",
+            None => "SELECT COUNT(*), 0 FROM events",
+        };
+        let row = store.run(|s| s.row(size_sql, &[]))?;
+        let n = row.as_ref().map(|r| r.int(0)).transpose()?.unwrap_or(0);
+        let pg_bytes = row.as_ref().map(|r| r.int(1)).transpose()?.unwrap_or(0);
+        let file_mb: f64 = ["centre.sqlite", "centre.sqlite-wal"]
+            .iter()
+            .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
+            .map(|m| m.len() as f64 / 1_048_576.0)
+            .sum();
+        (n, file_mb + pg_bytes as f64 / 1_048_576.0)
+    };
+    drop(pg);
+    let accepted_events: u64 = results.iter().map(|r| r.3).sum();
     let reports: usize = results.iter().map(|r| r.0).sum();
     let failed: usize = results.iter().map(|r| r.1).sum();
     let mut lat: Vec<f64> = results.into_iter().flat_map(|r| r.2).collect();
@@ -838,8 +936,16 @@ pub fn bench_city(points: usize, seconds: u64, events_per_day: usize) -> Result<
         p50_ms: q(0.5),
         p99_ms: q(0.99),
         max_ms: lat.last().copied().unwrap_or(0.0),
+        store: if postgres_receivers.is_some() {
+            "postgresql".into()
+        } else {
+            "sqlite".into()
+        },
+        receivers,
         receiver_peak_mb: peak,
         receiver_db_mb: db_mb,
+        stored_events,
+        accepted_events,
     })
 }
 

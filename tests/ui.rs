@@ -803,6 +803,7 @@ fn start_centre(kiosk: &Kiosk, dir: &Path) -> (String, tokio::sync::oneshot::Sen
         ticket_stale_after_seconds: 75,
         tls: None,
         behind_tls_proxy: false,
+        trend_keep_hours: 48,
         store: None,
         point: vec![kiosk::centre::PointConfig {
             path: "hn.ttpvhcc/cn-07/demo".into(),

@@ -86,6 +86,14 @@ pub struct CentreConfig {
     pub tls: Option<tls::TlsConfig>,
     #[serde(default)]
     pub behind_tls_proxy: bool,
+    /// The dashboard's trend keeps each point's snapshots this long (it shows the last 24 h);
+    /// older ones are deleted every 10 minutes. The events are kept.
+    #[serde(default = "default_trend_keep")]
+    pub trend_keep_hours: u32,
+}
+
+fn default_trend_keep() -> u32 {
+    48
 }
 
 fn default_ticket_stale() -> i64 {
@@ -204,6 +212,7 @@ pub struct Centre {
     viewers: Vec<String>,
     allowed_hosts: Vec<String>,
     booking: BookingRules,
+    trend_keep_ms: i64,
     /// Keys the city-wide booking quota's citizen hashes (a file beside the database).
     id_key: crate::identity::IdKey,
 }
@@ -350,6 +359,8 @@ impl Centre {
     pub fn open(config: &CentreConfig) -> Result<Centre, StoreError> {
         let store = Store::open(&config.db_path, config.store.as_ref())?;
         store.migrate(&[SCHEMA_SQL, bookings::SCHEMA_SQL, bundles::SCHEMA_SQL])?;
+        // When the latest snapshot was taken, so a late one never replaces a newer one.
+        store.add_column("points", "snapshot_at", "INTEGER")?;
         let key_path = config.identity_key_path();
         let id_key = crate::identity::IdKey::load_or_create(&key_path)
             .map_err(|e| StoreError::Other(e.to_string()))?;
@@ -384,6 +395,7 @@ impl Centre {
             viewers: config.viewer.iter().map(|v| v.token.clone()).collect(),
             allowed_hosts: config.allowed_hosts.clone(),
             booking: config.booking.clone(),
+            trend_keep_ms: i64::from(config.trend_keep_hours.max(24)) * 3600 * 1000,
             id_key,
         })
     }
@@ -397,17 +409,26 @@ impl Centre {
     pub fn ingest(&self, point: &str, report: &Report) -> Result<Ack, StoreError> {
         let now = Utc::now().timestamp_millis();
         self.store.tx(Serial::No, |s| {
+            // The latest snapshot by its own time: one that arrives late (a slow request,
+            // another receiver) does not replace a newer one.
+            let newer = "excluded.snapshot IS NOT NULL AND (points.snapshot_at IS NULL \
+                         OR excluded.snapshot_at >= points.snapshot_at)";
             s.exec(
-                "INSERT INTO points (path, name_vi, name_en, last_report_at, snapshot) \
-                 VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT (path) DO UPDATE SET name_vi = excluded.name_vi, name_en = excluded.name_en, \
-                 last_report_at = excluded.last_report_at, snapshot = COALESCE(excluded.snapshot, points.snapshot)",
+                &format!(
+                    "INSERT INTO points (path, name_vi, name_en, last_report_at, snapshot, snapshot_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                     ON CONFLICT (path) DO UPDATE SET name_vi = excluded.name_vi, name_en = excluded.name_en, \
+                     last_report_at = excluded.last_report_at, \
+                     snapshot = CASE WHEN {newer} THEN excluded.snapshot ELSE points.snapshot END, \
+                     snapshot_at = CASE WHEN {newer} THEN excluded.snapshot_at ELSE points.snapshot_at END"
+                ),
                 vals![
                     point,
                     &report.site.name_vi,
                     &report.site.name_en,
                     now,
-                    report.snapshot.as_ref().map(|s| serde_json::to_string(s).unwrap_or_default())
+                    report.snapshot.as_ref().map(|s| serde_json::to_string(s).unwrap_or_default()),
+                    report.snapshot.as_ref().map(|s| s.at.timestamp_millis())
                 ],
             )?;
             if let Some(snap) = &report.snapshot {
@@ -784,6 +805,13 @@ impl Centre {
         Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
     }
 
+    /// Delete trend snapshots older than `trend_keep_hours`; how many went.
+    pub fn prune(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let before = now.timestamp_millis() - self.trend_keep_ms;
+        self.store
+            .run(|s| s.exec("DELETE FROM snapshots WHERE at < ?1", vals![before]))
+    }
+
     pub fn event_count(&self) -> Result<i64, StoreError> {
         self.store.run(|s| {
             s.row("SELECT COUNT(*) FROM events", &[])?
@@ -1100,9 +1128,28 @@ pub async fn serve_tls(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let listener = tls::TlsListener::new(listener, acceptor)?;
-    axum::serve(listener, router(centre))
+    let pruner = tokio::spawn(keep_pruning(Arc::clone(&centre)));
+    let served = axum::serve(listener, router(centre))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    pruner.abort();
+    served
+}
+
+/// How often old trend snapshots are deleted (every receiver does it; it is idempotent).
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+async fn keep_pruning(centre: Arc<Centre>) {
+    let mut tick = tokio::time::interval(PRUNE_EVERY);
+    loop {
+        tick.tick().await;
+        let c = Arc::clone(&centre);
+        match tokio::task::spawn_blocking(move || c.prune(Utc::now())).await {
+            Ok(Ok(0)) | Err(_) => {}
+            Ok(Ok(n)) => tracing::info!(snapshots = n, "old trend snapshots deleted"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "deleting old trend snapshots failed"),
+        }
+    }
 }
 
 /// Serve until `shutdown` resolves. Tests pass a listener on 127.0.0.1:0.
@@ -1111,7 +1158,10 @@ pub async fn serve(
     centre: Arc<Centre>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(centre))
+    let pruner = tokio::spawn(keep_pruning(Arc::clone(&centre)));
+    let served = axum::serve(listener, router(centre))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    pruner.abort();
+    served
 }

@@ -44,6 +44,11 @@ fn free_port() -> std::io::Result<u16> {
 }
 
 impl ScratchPostgres {
+    /// Whether this machine has the server programs.
+    pub fn available() -> bool {
+        find_bin().is_some()
+    }
+
     /// Start a server under `dir` (which must exist). `Ok(None)` when this machine has no
     /// PostgreSQL server programs (`scripts/setup` installs them); `durable = false` turns
     /// fsync off, for tests that measure nothing.

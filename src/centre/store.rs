@@ -743,6 +743,33 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Add `column` (an SQLite type; PostgreSQL gets its own) to `table` unless it is there: a
+    /// receiver's database made by an older version gains it at start.
+    pub fn add_column(&self, table: &str, column: &str, ty: &str) -> Result<(), StoreError> {
+        match &self.inner {
+            Inner::Sqlite(m) => {
+                let conn = m.lock().unwrap_or_else(|p| p.into_inner());
+                let has = conn
+                    .prepare(&format!(
+                        "SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"
+                    ))?
+                    .exists([column])?;
+                if !has {
+                    conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {ty}"))?;
+                }
+                Ok(())
+            }
+            Inner::Postgres(pool) => pool.with(|c| {
+                c.client.batch_execute(&Engine::Postgres.ddl(&format!(
+                    "ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {ty}"
+                )))?;
+                Ok(())
+            })?,
+        }
+    }
+}
+
 /// The advisory lock receivers take while creating tables.
 const MIGRATE_LOCK: i64 = 0x6b69_6f73_6b00;
 

@@ -25,9 +25,11 @@ pub fn run(config: &Config, what: &BenchWhat) -> Result<ExitCode> {
             points,
             seconds,
             events_per_day,
+            postgres_receivers,
             json,
         } => {
-            let report = crate::bench::bench_city(*points, *seconds, *events_per_day)?;
+            let report =
+                crate::bench::bench_city(*points, *seconds, *events_per_day, *postgres_receivers)?;
             print_result(&report, *json, ToString::to_string)
         }
         BenchWhat::Board {

@@ -286,6 +286,10 @@ pub enum BenchWhat {
         /// Events a point makes in a day (a busy ward: ~200 tickets, ~5 events each).
         #[arg(long, default_value_t = 1000)]
         events_per_day: usize,
+        /// Against a scratch PostgreSQL server (started here) shared by this many receivers,
+        /// instead of one receiver on SQLite.
+        #[arg(long)]
+        postgres_receivers: Option<usize>,
         #[arg(long)]
         json: bool,
     },

@@ -286,6 +286,34 @@ fn the_city_benchmark_runs_against_a_receiver_process() {
     assert_eq!(v["failed"], 0, "{v}");
     assert_eq!(v["reports"], 20, "one report each in 3 s: {v}");
     assert!(v["receiver_peak_mb"].as_f64().unwrap() > 1.0, "{v}");
+    assert_eq!(v["stored_events"], v["accepted_events"], "{v}");
+    assert_eq!(v["stored_events"], v["events"], "{v}");
+}
+
+/// The same against two receivers sharing a scratch PostgreSQL server: every event stored once.
+#[test]
+fn the_city_benchmark_runs_against_receivers_sharing_postgresql() {
+    if !kiosk::centre::scratch_pg::ScratchPostgres::available() {
+        eprintln!("SKIPPED: no PostgreSQL server programs; scripts/setup installs postgresql");
+        return;
+    }
+    let v = bench_json(&[
+        "city",
+        "--points",
+        "20",
+        "--seconds",
+        "3",
+        "--postgres-receivers",
+        "2",
+    ]);
+    assert_eq!(
+        (v["failed"].as_u64(), v["receivers"].as_u64()),
+        (Some(0), Some(2)),
+        "{v}"
+    );
+    assert_eq!(v["reports"], 20, "{v}");
+    assert_eq!(v["stored_events"], v["events"], "{v}");
+    assert_eq!(v["store"], "postgresql", "{v}");
 }
 
 /// `kiosk bench <args> --json` on the embedded demo: its JSON, or the test fails with stderr.

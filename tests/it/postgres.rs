@@ -43,6 +43,7 @@ fn config(db_path: &Path, store: Option<kiosk::centre::store::StoreConfig>) -> C
         ticket_stale_after_seconds: 75,
         tls: None,
         behind_tls_proxy: false,
+        trend_keep_hours: 48,
         point: vec![
             PointConfig {
                 path: POINT.into(),
@@ -388,6 +389,23 @@ fn the_receiver_on_postgresql_answers_exactly_as_on_sqlite() {
         b["points"][0]["longest_wait_s"].as_i64().unwrap() / 60,
         90 - 8 * 7
     );
+    // Old trend snapshots go after `trend_keep_hours`; the day's trend stays.
+    let old: Report = serde_json::from_value(json!({ "schema": kiosk::report::SCHEMA,
+        "site": site(POINT), "sent_at": now, "events": [],
+        "snapshot": snapshot(now - Duration::hours(49), 1) }))
+    .unwrap();
+    for c in [&lite, &pgc] {
+        c.ingest(POINT, &old).unwrap();
+        assert_eq!(c.prune(now).unwrap(), 1);
+        assert_eq!(c.prune(now).unwrap(), 0);
+        assert_eq!(
+            c.point(POINT).unwrap().unwrap()["trend"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+    }
     // Bookings, bundles and the ticket link: the same on both (the identity key copied).
     let lite2 = {
         std::fs::copy(&key, dir.path().join("b.identity.key")).unwrap();

@@ -43,6 +43,7 @@ impl Receiver {
             ticket_stale_after_seconds: 75,
             tls: None,
             behind_tls_proxy: false,
+            trend_keep_hours: 48,
             store: None,
             point: vec![
                 PointConfig {
@@ -1131,6 +1132,7 @@ async fn reports_go_over_tls_to_a_pinned_ca_and_a_wrong_certificate_is_refused()
                 key_file: key.to_path_buf(),
             }),
             behind_tls_proxy: false,
+            trend_keep_hours: 48,
             store: None,
             point: vec![PointConfig {
                 path: POINT.into(),
