@@ -227,6 +227,13 @@ pub fn choose(dir: &Path, loads: impl Fn(&Path) -> Result<(), String>) -> Start 
     }
 }
 
+/// The running version's `part` folder (`guides`, ...), when its bundle carries one: the kiosk
+/// reads it instead of its built-in copy, with or without a config in the bundle.
+pub fn part_dir(dir: &Path, part: &str) -> Option<PathBuf> {
+    let d = version_dir(dir, &current(dir)?).join(part);
+    d.is_dir().then_some(d)
+}
+
 /// The trial is over: the current version is kept. Returns it when there was a trial.
 pub fn confirm(dir: &Path) -> Option<String> {
     let trial = read_word(&dir.join("trial"))?;
@@ -436,6 +443,22 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_running_versions_guides_are_found_and_a_rollback_leaves_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        assert_eq!(part_dir(d, "guides"), None);
+        std::fs::create_dir_all(version_dir(d, "v1")).unwrap();
+        std::fs::create_dir_all(version_dir(d, "v2").join("guides")).unwrap();
+        write_atomic(&d.join("current"), "v2").unwrap();
+        assert_eq!(
+            part_dir(d, "guides"),
+            Some(version_dir(d, "v2").join("guides"))
+        );
+        write_atomic(&d.join("current"), "v1").unwrap();
+        assert_eq!(part_dir(d, "guides"), None, "v1 has no guides of its own");
+    }
 
     #[test]
     fn a_trial_that_never_proves_itself_rolls_back_to_the_previous_version() {

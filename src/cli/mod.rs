@@ -349,6 +349,10 @@ fn load_config(cli: &Cli) -> Result<Config> {
         if let crate::updates::Start::Bundle { config: path, .. } = &s {
             config = Config::load(path).map_err(|e| anyhow!("invalid config:\n{e}"))?;
         }
+        // The bundle's guides replace the built-in ones (a bad file is skipped and logged).
+        if let Some(guides) = crate::updates::part_dir(&updates_dir, "guides") {
+            config.guides_dir = guides;
+        }
         start = Some((updates_dir, s));
     }
     if let Some(db) = &cli.db {
