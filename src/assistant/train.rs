@@ -333,7 +333,10 @@ fn choose_cut(p: &[Prediction], english: bool, floor: f64) -> f32 {
         let (v, e) = if english { (1.01, c) } else { (c, 1.01) };
         figures(&with_cut(&mine, v, e), 0.0, 0.0)
     };
-    if let Some(c) = cuts.iter().find(|c| at(**c).none_right >= floor) {
+    if let Some(c) = cuts.iter().find(|c| {
+        let (v, e) = if english { (1.01, **c) } else { (**c, 1.01) };
+        balanced_none_right(&with_cut(&mine, v, e), 0.0, 0.0) >= floor
+    }) {
         return *c;
     }
     cuts.into_iter()
@@ -422,6 +425,25 @@ pub fn figures(p: &[Prediction], vi_threshold: f32, en_threshold: f32) -> Figure
     }
 }
 
+/// NONE rows right, with the written out-of-scope topics (`phrase:none...`, each asked with its
+/// whole topic hidden from the index: harder than any citizen's question) and the citizens'
+/// NONE questions weighing half each. Counted as one pool, the 600 written topics outvoted the
+/// 25 citizens' rows and the cut refused 97 % of NONE rows where 90 % was asked, at the cost of
+/// in-scope questions that looked a little like a topic.
+fn balanced_none_right(p: &[Prediction], vi_t: f32, en_t: f32) -> f64 {
+    let (written, citizens): (Vec<Prediction>, Vec<Prediction>) = p
+        .iter()
+        .filter(|x| x.none)
+        .cloned()
+        .partition(|x| x.kind.starts_with("phrase:none"));
+    let right = |q: &[Prediction]| figures(q, vi_t, en_t).none_right;
+    match (written.is_empty(), citizens.is_empty()) {
+        (false, false) => (right(&written) + right(&citizens)) / 2.0,
+        (true, _) => right(&citizens),
+        (false, true) => right(&written),
+    }
+}
+
 /// The lowest threshold at which NONE rows are at least `none_floor` right (so the least
 /// top-1 is lost), searched on held-out predictions of one language.
 /// The same over both languages together.
@@ -445,7 +467,7 @@ pub fn choose_threshold(p: &[Prediction], english: bool, none_floor: f64) -> f32
     let steps: Vec<f32> = (0..90).map(|i| i as f32 / 100.0).collect();
     if let Some(t) = steps
         .iter()
-        .find(|t| figures(&mine, **t, **t).none_right >= none_floor)
+        .find(|t| balanced_none_right(&mine, **t, **t) >= none_floor)
     {
         return *t;
     }
