@@ -92,13 +92,49 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Phrase>, PhrasingError> {
     Ok(out)
 }
 
-/// Every phrase shipped with the program.
+/// The phrasing files of the centre's update bundle (`assistant/phrasings/` of the running
+/// version, set once at start by `cli::load_config`).
+pub static BUNDLE_DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// Every phrase the kiosk runs with: the files shipped with the program, where the bundle's
+/// files (`BUNDLE_DIR`) replace the shipped ones of the same name and add new ones, so staff
+/// can send one improved file without a new release.
 pub fn builtin() -> Vec<Phrase> {
+    with_dir(BUNDLE_DIR.get().map(|d| d.as_path()))
+}
+
+/// The shipped files merged with `dir`'s (see `builtin`).
+pub fn with_dir(dir: Option<&std::path::Path>) -> Vec<Phrase> {
+    let mut files: std::collections::BTreeMap<String, std::borrow::Cow<'static, str>> =
+        embedded::FILES
+            .iter()
+            .map(|(n, t)| (n.to_string(), std::borrow::Cow::Borrowed(*t)))
+            .collect();
+    if let Some(entries) = dir.and_then(|d| std::fs::read_dir(d).ok()) {
+        for path in entries.filter_map(Result::ok).map(|e| e.path()) {
+            let Some(name) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .filter(|n| n.ends_with(".toml"))
+            else {
+                continue;
+            };
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    files.insert(name.to_string(), std::borrow::Cow::Owned(text));
+                }
+                Err(e) => {
+                    tracing::error!(file = %path.display(), error = %e, "phrasing file unreadable")
+                }
+            }
+        }
+    }
     let mut all = Vec::new();
-    for (name, text) in embedded::FILES {
+    for (name, text) in &files {
         match parse(name, text) {
             Ok(p) => all.extend(p),
-            // Checked by a test on every build; a broken file must not take the kiosk down.
+            // Shipped files are checked by a test on every build; a broken file (shipped or
+            // sent) must not take the kiosk down.
             Err(e) => tracing::error!(error = %e, "phrasing file skipped"),
         }
     }
@@ -147,6 +183,35 @@ mod tests {
         let c = coverage(&all);
         assert!(c.procedures >= 700, "{c:?}");
         assert!(c.english >= 2 * 700, "{c:?}");
+    }
+
+    #[test]
+    fn a_bundles_file_replaces_the_shipped_one_of_its_name_and_a_new_one_adds() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, _) = embedded::FILES[0];
+        std::fs::write(
+            dir.path().join(first),
+            "[[procedure]]\ncode = \"9.999999\"\nname = \"n\"\nsay = [\"thay tệp\"]\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("zz-moi.toml"),
+            "[[procedure]]\ncode = \"9.999998\"\nname = \"n\"\nsay = [\"tệp mới\"]\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("broken.toml"), "[[procedure").unwrap();
+        let shipped = builtin();
+        let merged = with_dir(Some(dir.path()));
+        let from_first = parse(first, embedded::FILES[0].1).unwrap().len();
+        assert!(from_first > 1);
+        assert_eq!(merged.len(), shipped.len() - from_first + 2);
+        assert!(merged.iter().any(|p| p.code == "9.999999"));
+        assert!(merged.iter().any(|p| p.code == "9.999998"));
+        assert!(
+            !merged
+                .iter()
+                .any(|p| p.text == "thay tệp" && p.code != "9.999999")
+        );
     }
 
     #[test]

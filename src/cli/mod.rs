@@ -353,6 +353,10 @@ fn load_config(cli: &Cli) -> Result<Config> {
         if let Some(guides) = crate::updates::part_dir(&updates_dir, "guides") {
             config.guides_dir = guides;
         }
+        // ... and its phrasing files the shipped ones of the same name (the assistant's index).
+        if let Some(p) = crate::updates::part_dir(&updates_dir, "assistant/phrasings") {
+            let _ = crate::assistant::phrasings::BUNDLE_DIR.set(p);
+        }
         start = Some((updates_dir, s));
     }
     if let Some(db) = &cli.db {
