@@ -13,6 +13,8 @@ pub struct ScratchPostgres {
     /// The superuser `centre`'s password, in a file the receivers' `store.password_file` names.
     pub password_file: PathBuf,
     as_postgres: bool,
+    /// The server's `-o` options (port, addresses, durability), for `start_again`.
+    options: String,
 }
 
 /// Where Debian puts the server's programs (`initdb` is not on PATH there).
@@ -81,12 +83,20 @@ impl ScratchPostgres {
             }
         }
         let port = free_port().map_err(|e| e.to_string())?;
+        let mut options = format!(
+            "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c max_connections=200",
+            data.display()
+        );
+        if !durable {
+            options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        }
         let server = ScratchPostgres {
             bin,
             data,
             port,
             password_file,
             as_postgres,
+            options,
         };
         let pwfile = server.password_file.display().to_string();
         server.run(
@@ -105,28 +115,7 @@ impl ScratchPostgres {
                 "--no-sync",
             ],
         )?;
-        let mut options = format!(
-            "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c max_connections=200",
-            server.data.display()
-        );
-        if !durable {
-            options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
-        }
-        server.run(
-            "pg_ctl",
-            &[
-                "-D",
-                &server.data.display().to_string(),
-                "-l",
-                &server.data.join("server.log").display().to_string(),
-                "-o",
-                &options,
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ],
-        )?;
+        server.start_again()?;
         // Restore the password file's privacy now that initdb has read it.
         if as_postgres {
             use std::os::unix::fs::PermissionsExt;
@@ -136,6 +125,40 @@ impl ScratchPostgres {
             );
         }
         Ok(Some(server))
+    }
+
+    /// Stop the server (fast), as a crash or a failover would.
+    pub fn stop(&self) -> Result<(), String> {
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data.display().to_string(),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ],
+        )
+    }
+
+    /// Start the server (again: on the same port and data).
+    pub fn start_again(&self) -> Result<(), String> {
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data.display().to_string(),
+                "-l",
+                &self.data.join("server.log").display().to_string(),
+                "-o",
+                &self.options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+        )
     }
 
     fn run(&self, program: &str, args: &[&str]) -> Result<(), String> {

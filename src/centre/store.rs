@@ -535,11 +535,18 @@ impl PgPool {
         loop {
             if let Some(c) = idle.pop() {
                 drop(idle);
-                // A connection the server closed (a restart, a failover) is opened again.
-                return if c.client.is_closed() {
-                    self.connect()
-                } else {
-                    Ok(c)
+                if !c.client.is_closed() {
+                    return Ok(c);
+                }
+                // A connection the server closed (a restart, a failover) is opened again; while
+                // the server is away the closed one goes back, so the pool never shrinks and
+                // the next request tries again instead of waiting forever.
+                return match self.connect() {
+                    Ok(fresh) => Ok(fresh),
+                    Err(e) => {
+                        self.give(c);
+                        Err(e)
+                    }
                 };
             }
             idle = self.freed.wait(idle).unwrap_or_else(|p| p.into_inner());

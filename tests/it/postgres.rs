@@ -645,3 +645,40 @@ async fn three_receivers_on_one_postgresql_keep_every_event_once_and_every_slot_
     assert_eq!(pulled["bookings"].as_array().unwrap().len(), 4, "{pulled}");
     drop(procs);
 }
+
+/// The server goes away and comes back (a restart, a failover): reports are refused with a
+/// storage error while it is away, none waits forever, and the receiver works again after it,
+/// on the same pool, without a restart of its own.
+#[test]
+fn the_receiver_survives_its_database_going_away_and_coming_back() {
+    let dir = tempfile::tempdir().unwrap();
+    if !ScratchPostgres::available() {
+        let _ = server(dir.path()); // says SKIPPED
+        return;
+    }
+    // Durable (fsync on): what was acknowledged before the stop must be there after it.
+    let pg = ScratchPostgres::start(dir.path(), true).unwrap().unwrap();
+    pg.create_database("blip").unwrap();
+    let key = dir.path().join("blip.identity.key");
+    let c = Centre::open(&config(
+        &dir.path().join("unused.sqlite"),
+        Some(pg_store(&pg, "blip", &key, 2)),
+    ))
+    .unwrap();
+    let now = Utc::now();
+    let reports = history(POINT, now);
+    c.ingest(POINT, &reports[0]).unwrap();
+    pg.stop().unwrap();
+    // More refusals than the pool has connections: each one is an error, not a hang.
+    for _ in 0..5 {
+        let e = c.ingest(POINT, &reports[1]).unwrap_err();
+        assert!(e.to_string().starts_with("postgresql"), "{e}");
+    }
+    pg.start_again().unwrap();
+    let ack = c.ingest(POINT, &reports[1]).unwrap();
+    assert_eq!(ack.accepted as usize, reports[1].events.len());
+    assert_eq!(
+        c.event_count().unwrap() as usize,
+        reports[0].events.len() + reports[1].events.len()
+    );
+}
