@@ -850,18 +850,16 @@ pub fn bench_city(
                         .json(&report)
                         .send()
                         .await;
+                    // The latency is the request's, up to its answer's head.
+                    lat.push(t.elapsed().as_secs_f64() * 1000.0);
                     let ok = match answer {
                         Ok(r) if r.status().is_success() => {
-                            lat.push(t.elapsed().as_secs_f64() * 1000.0);
                             if let Ok(ack) = r.json::<crate::report::Ack>().await {
                                 accepted += ack.accepted;
                             }
                             true
                         }
-                        _ => {
-                            lat.push(t.elapsed().as_secs_f64() * 1000.0);
-                            false
-                        }
+                        _ => false,
                     };
                     if ok {
                         sent += 1;
